@@ -10,7 +10,7 @@ PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git
   # libraries (see README "Dependencies")
   nlohmann-json3-dev libsqlite3-dev libcpp-httplib-dev libssl-dev libyaml-cpp-dev
-  libcli11-dev libspdlog-dev libfmt-dev libarchive-dev libargon2-dev libeigen3-dev
+  libcli11-dev libspdlog-dev prometheus-cpp-dev libfmt-dev libarchive-dev libargon2-dev libeigen3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libtorch-dev
   # tests, examples and side-by-side benchmarks
