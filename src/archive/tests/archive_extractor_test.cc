@@ -88,6 +88,9 @@ TEST_F(ArchiveExtractorTest, ExtractsFromMemory) {
   std::string bytes = ReadFile(In("p.tgz"));
   ASSERT_TRUE(ExtractArchiveFromMemory(bytes, Out()).ok());
   ExpectProject();
+  BuildProject(In("p.zip"), BuildFormat::kZip);  // zip reads its central directory: needs seeking
+  ASSERT_TRUE(ExtractArchiveFromMemory(ReadFile(In("p.zip")), Out("from_zip")).ok());
+  EXPECT_EQ(ReadFile(Out("from_zip") + "/proj/data/a.csv"), "x,y\n1,2\n");
 }
 
 TEST_F(ArchiveExtractorTest, AcceptsEmptyExistingDestinationAndInternalHardlink) {
