@@ -105,9 +105,9 @@ Result<Staging> PrepareStaging(const std::string& dest_dir) {
     if (!S_ISDIR(st.st_mode)) {
       return Err(Status::FailedPrecondition("destination exists and is not a directory: " + dest.string()));
     }
-    if (!fs::is_empty(dest, ec) || ec) {
-      return Err(Status::AlreadyExists("destination directory is not empty: " + dest.string()));
-    }
+    const bool empty = fs::is_empty(dest, ec);
+    if (ec) return Err(Status::Internal("cannot list " + dest.string() + ": " + ec.message()));
+    if (!empty) return Err(Status::AlreadyExists("destination directory is not empty: " + dest.string()));
   } else if (errno != ENOENT) {
     return Err(Status::Internal("cannot inspect " + dest.string() + ": " + std::strerror(errno)));
   }
@@ -125,7 +125,7 @@ Result<Staging> PrepareStaging(const std::string& dest_dir) {
   return staging;
 }
 
-// Removes the temporary directory unless Release() was called.
+// Removes the temporary directory unless Release() was called. Not thread-safe (one per call).
 class TempDirGuard {
  public:
   explicit TempDirGuard(fs::path dir) : dir_(std::move(dir)) {}

@@ -34,7 +34,7 @@ std::string ErrorText(struct archive* a) {
   return text != nullptr ? text : "unknown libarchive error";
 }
 
-// Closes a file descriptor on scope exit.
+// Closes a file descriptor on scope exit. Not thread-safe (one per call).
 class FdGuard {
  public:
   explicit FdGuard(int fd) : fd_(fd) {}
