@@ -37,6 +37,16 @@ def default_binary():
     return ""
 
 
+def parse_time(value):
+    """Job timestamps are ISO-8601 UTC strings ("2026-11-26T14:02:10.123Z"); returns epoch seconds."""
+    if value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return value / 1000.0 if value > 1e11 else float(value)
+    from datetime import datetime
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+
+
 def wait_until(predicate, timeout_s, what, interval_s=0.02):
     """Polls `predicate` until it returns a truthy value; raises AssertionError naming `what` on timeout."""
     deadline = time.monotonic() + timeout_s
