@@ -1,0 +1,24 @@
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <string>
+
+#include "common/status.h"
+#include "engine/train_options.h"
+
+namespace stoke::engine {
+
+// Features and labels of one split, in memory. x is float32 (N, ...); y is int64 (N) for class
+// labels or float32 for regression/binary targets. Immutable after loading; safe to share.
+struct Dataset {
+  at::Tensor x;
+  at::Tensor y;
+  int64_t size() const;
+};
+
+// Loads .npz/.npy, a torch.save'd dict of tensors (.pt/.pth) or CSV (header row, named label
+// column). `class_labels` makes y int64, else float32.
+Result<Dataset> LoadDataset(const std::string& path, const DataOptions& options, bool class_labels);
+
+}  // namespace stoke::engine
