@@ -156,10 +156,6 @@ def test_kill_escalates_to_sigkill_after_grace(client, scratch):
     assert elapsed >= 0.9, "processes that ignore SIGTERM last until the grace period ends"
 
 
-def test_kill_reaches_descendant_in_own_session(client, scratch):
-    _run_tree(client, scratch, "setsid", grace_s=1)
-
-
 def test_kill_queued_and_finished(client, scratch):
     gate = scratch / "gate"
     blocker = client.submit(["sh", "-c", f"while [ ! -e {gate} ]; do sleep 0.05; done"], resources={"cpus": 4})
@@ -254,3 +250,8 @@ def test_cli_wait_returns_exit_code_and_ls_shows_job(server):
     assert "cliwait" in r.stdout
     r = server.cli("ls")
     assert r.returncode == 0 and "cliwait" in r.stdout and "FAILED" in r.stdout, r.stdout
+
+
+# A descendant that left the job's session (setsid) is still part of the job's tree (subreaper).
+def test_kill_reaches_descendant_in_own_session(client, scratch):
+    _run_tree(client, scratch, "setsid", grace_s=1)
