@@ -1,0 +1,3 @@
+#include "launch/supervisor.h"
+
+int main(int argc, char** argv) { return stoke::launch::SupervisorMain(argc, argv); }
