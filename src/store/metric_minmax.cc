@@ -22,9 +22,10 @@ void MinMaxStep(sqlite3_context* ctx, int /*argc*/, sqlite3_value** argv) {
   double value = sqlite3_value_double(argv[1]);
   if (!st->any) {
     st->any = true;
-    st->mm = MinMax{step, value, step, value};
+    st->mm = MinMax{1, step, value, step, value};
     return;
   }
+  ++st->mm.count;
   // Strict comparisons keep the first point on ties; rows arrive in step order.
   if (value < st->mm.min_value) {
     st->mm.min_value = value;

@@ -9,9 +9,10 @@
 
 namespace stoke::store {
 
-// The lowest and the highest value of a group of metric points, with their steps
-// (the earliest step on ties).
+// How many points a group of metric points has, and its lowest and highest value with
+// their steps (the earliest step on ties).
 struct MinMax {
+  int64_t count = 0;
   int64_t min_step = 0;
   double min_value = 0;
   int64_t max_step = 0;
@@ -19,7 +20,7 @@ struct MinMax {
 };
 
 // Registers the SQL aggregate `stoke_minmax(step, value)` on `conn`: one pass over the
-// rows gives both extremes and their steps, as a 32-byte blob (NULL for no rows).
+// rows gives the count and both extremes with their steps, as a MinMax blob (NULL for no rows).
 // Deterministic; used by the metric downsampling query.
 Status RegisterMinMaxAggregate(SqliteConn& conn);
 

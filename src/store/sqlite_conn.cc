@@ -23,6 +23,11 @@ Status SqliteStatus(sqlite3* db, int rc, std::string_view context) {
       return Status::AlreadyExists(std::move(msg));
     case SQLITE_FULL:
       return Status::ResourceExhausted(std::move(msg));
+    case SQLITE_CANTOPEN:
+    case SQLITE_PERM:
+    case SQLITE_READONLY:
+    case SQLITE_NOTADB:
+      return Status::FailedPrecondition(std::move(msg));  // fix the file or its permissions
     default:
       return Status::Internal(std::move(msg));
   }

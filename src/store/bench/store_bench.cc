@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <string>
 #include <thread>
@@ -18,6 +19,13 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using stoke::Job;
 using stoke::store::Store;
+
+// CPU time of the calling thread: unlike wall time, not inflated by other processes.
+double ThreadCpuMs() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
 
 double Seconds(Clock::time_point since) { return std::chrono::duration<double>(Clock::now() - since).count(); }
 
@@ -94,12 +102,14 @@ void Metrics(const std::string& path, int64_t total, int batch) {
               batch, insert_s, total / insert_s);
 
   for (int max_points : {1000, 10000}) {
-    std::vector<double> ms;
+    std::vector<double> ms, cpu_ms;
     size_t returned = 0;
     int64_t count = 0;
     for (int rep = 0; rep < 7; ++rep) {
       Clock::time_point q = Clock::now();
+      double cpu = ThreadCpuMs();
       auto series = store->QueryMetrics(id, {"loss"}, std::nullopt, std::nullopt, max_points);
+      cpu_ms.push_back(ThreadCpuMs() - cpu);
       ms.push_back(Seconds(q) * 1000);
       if (!series || series->size() != 1) {
         std::fprintf(stderr, "query failed\n");
@@ -109,10 +119,11 @@ void Metrics(const std::string& path, int64_t total, int batch) {
       count = (*series)[0].count;
     }
     std::sort(ms.begin(), ms.end());
-    std::printf("query_metrics series_points=%lld points=%d returned=%zu count=%lld first_ms=%.1f median_ms=%.1f "
-                "max_ms=%.1f\n",
+    std::sort(cpu_ms.begin(), cpu_ms.end());
+    std::printf("query_metrics series_points=%lld points=%d returned=%zu count=%lld wall_ms(min/median/max)=%.1f/%.1f/%.1f "
+                "cpu_ms_median=%.1f\n",
                 static_cast<long long>(total), max_points, returned, static_cast<long long>(count), ms.front(),
-                ms[ms.size() / 2], ms.back());
+                ms[ms.size() / 2], ms.back(), cpu_ms[cpu_ms.size() / 2]);
   }
   // A narrow window of the same series (what zooming in a chart asks).
   Clock::time_point q = Clock::now();

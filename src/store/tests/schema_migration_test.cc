@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <cstdio>
 #include <string>
 
 #include "store/schema.h"
@@ -111,9 +112,20 @@ TEST_F(SchemaTest, FailedMigrationRollsBackEntirely) {
   EXPECT_EQ(RawInt(path_, "SELECT count(*) FROM sqlite_master WHERE name IN ('tokens', 'jobs_by_state')"), 0);
 }
 
-TEST_F(SchemaTest, OpenRejectsEmptyPathAndUnwritableLocation) {
+TEST_F(SchemaTest, OpenRejectsEmptyPathMissingDirectoryAndNonDatabaseFile) {
   EXPECT_EQ(Store::Open(Options{}).error().code(), StatusCode::kInvalidArgument);
-  EXPECT_FALSE(Store::Open(Options{.path = (dir_ / "no" / "such" / "dir.db").string()}).has_value());
+  auto missing_dir = Store::Open(Options{.path = (dir_ / "no" / "such" / "dir.db").string()});
+  ASSERT_FALSE(missing_dir.has_value());
+  EXPECT_EQ(missing_dir.error().code(), StatusCode::kFailedPrecondition) << missing_dir.error().ToString();
+  {
+    FILE* f = fopen(path_.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    fputs("this is not a database, just text that is long enough to fill a header page...........\n", f);
+    fclose(f);
+  }
+  auto not_db = Store::Open(Options{.path = path_});
+  ASSERT_FALSE(not_db.has_value());
+  EXPECT_EQ(not_db.error().code(), StatusCode::kFailedPrecondition) << not_db.error().ToString();
 }
 
 }  // namespace

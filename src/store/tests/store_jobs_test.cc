@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -283,6 +284,44 @@ TEST_F(JobStoreTest, DeleteCascadesToMetricsAndRevokesJobTokens) {
   EXPECT_EQ(kept[0].points, (std::vector<std::pair<int64_t, double>>{{0, 3.0}}));
 
   EXPECT_EQ(store.DeleteJob(gone).code(), StatusCode::kNotFound);
+}
+
+TEST_F(JobStoreTest, AcknowledgedWritesAreVisibleToConcurrentReaders) {
+  Store& store = OpenStore();
+  std::atomic<JobId> newest{0};
+  std::atomic<bool> stop{false};
+  std::atomic<int> reads{0}, misses{0};
+  std::vector<std::thread> readers;
+  for (int r = 0; r < 6; ++r) {
+    readers.emplace_back([&] {
+      while (!stop.load()) {
+        JobId id = newest.load();
+        if (id == 0) continue;
+        // Any id acknowledged before this read started must be readable.
+        if (!store.GetJob(id).has_value()) ++misses;
+        auto page = store.ListJobs(JobFilter{.limit = 5});
+        if (!page.has_value() || page->jobs.empty() || page->jobs.front().id < id) ++misses;
+        ++reads;
+      }
+    });
+  }
+  std::vector<std::thread> writers;
+  for (int w = 0; w < 4; ++w) {
+    writers.emplace_back([&] {
+      for (int i = 0; i < 50; ++i) {
+        auto created = store.CreateJob(MakeJob("w", "v"));
+        ASSERT_TRUE(created.has_value());
+        JobId seen = newest.load();
+        while (seen < created->id && !newest.compare_exchange_weak(seen, created->id)) {
+        }
+      }
+    });
+  }
+  for (auto& th : writers) th.join();
+  stop = true;
+  for (auto& th : readers) th.join();
+  EXPECT_EQ(misses.load(), 0);
+  EXPECT_GT(reads.load(), 0);
 }
 
 }  // namespace
