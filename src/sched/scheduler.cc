@@ -349,7 +349,9 @@ class Cycle {
     std::vector<size_t> candidates;
     for (size_t i = 0; i < runs_.size(); ++i) {
       const RunState& run = runs_[i];
-      if (run.stopping || run.job->priority >= job.priority || shrinking.contains(i)) continue;
+      // A job that already gave units to an earlier start in this cycle keeps the rest: its Resize
+      // and a preemption in one Decision would contradict each other.
+      if (run.stopping || run.job->priority >= job.priority || shrinking.contains(i) || !run.removed.empty()) continue;
       if (!HeldNow(run).Helps(wanted)) continue;
       candidates.push_back(i);
     }

@@ -160,6 +160,12 @@ std::vector<Case> SchedulerCases() {
   cases.push_back({"ElasticDoesNotShrinkForSameUserAtEqualPriority",
                    Input(Pool4Gpus(), {ElasticOnAllGpus(0)}, {Pending(2, 1, R(1, 1), "alice", 0)}),
                    Decision{.waiting_reason = {{2, "needs 1 GPU, 0 free"}}, .reservation = Reservation{2, 0}}});
+  cases.push_back({"ElasticDoesNotShrinkForUserAtEqualShare",
+                   Input(Pool4Gpus(),
+                         {With(Running(1, R(1, 1), {A({0}, {0}), A({1}, {1})}, "alice"), Elastic(1, 4)),
+                          Running(2, R(2, 2), {A({2, 3}, {2, 3})}, "bob")},
+                         {Pending(3, 1, R(1, 1), "bob")}),
+                   Decision{.waiting_reason = {{3, "needs 1 GPU, 0 free"}}, .reservation = Reservation{3, 0}}});
   cases.push_back({"ElasticDoesNotShrinkForLowerPriority",
                    Input(Pool4Gpus(), {ElasticOnAllGpus(5)}, {Pending(2, 1, R(1, 1), "bob", 0)}),
                    Decision{.waiting_reason = {{2, "needs 1 GPU, 0 free"}}, .reservation = Reservation{2, 0}}});

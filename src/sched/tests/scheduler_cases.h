@@ -1,5 +1,6 @@
 #pragma once
 
+#include <ostream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -45,6 +46,9 @@ struct Case {
   SchedulingInput in;
   Decision want;
 };
+
+// gtest prints a case by its name rather than its bytes.
+inline void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
 
 std::vector<Case> SchedulerCases();
 
