@@ -240,13 +240,15 @@ ParamValue GridValue(const ParamSpec& spec, int64_t index) {
   switch (spec.kind) {
     case ParamKind::kFloat: {
       if (spec.grid_points >= 2) {
+        if (index == 0) return spec.low;  // exact endpoints: exp(log(x)) may miss by an ulp
+        if (index == spec.grid_points - 1) return spec.high;
         const double t = static_cast<double>(index) / (spec.grid_points - 1);
-        if (spec.scale == Scale::kLog) {
-          return std::exp(std::log(spec.low) + t * (std::log(spec.high) - std::log(spec.low)));
-        }
-        return spec.low + t * (spec.high - spec.low);
+        const double v = spec.scale == Scale::kLog
+                             ? std::exp(std::log(spec.low) + t * (std::log(spec.high) - std::log(spec.low)))
+                             : spec.low + t * (spec.high - spec.low);
+        return std::clamp(v, spec.low, spec.high);
       }
-      if (spec.step) return spec.low + static_cast<double>(index) * *spec.step;
+      if (spec.step) return std::min(spec.high, spec.low + static_cast<double>(index) * *spec.step);
       return spec.low;
     }
     case ParamKind::kInt:
