@@ -118,7 +118,7 @@ Result<pid_t> SpawnSupervisor(const LocalLauncherOptions& options, JobId job_id,
   return pid;
 }
 
-// Reads the supervisor's one-line reply until EOF or the deadline.
+// Reads the supervisor's one-line reply (until newline or EOF) or fails at the deadline.
 Result<std::string> ReadReply(int fd, SteadyClock::time_point deadline) {
   std::string reply;
   char buf[1024];
@@ -134,6 +134,7 @@ Result<std::string> ReadReply(int fd, SteadyClock::time_point deadline) {
     if (got < 0 && errno == EINTR) continue;
     if (got <= 0) break;
     reply.append(buf, static_cast<size_t>(got));
+    if (reply.back() == '\n') break;  // one line; waiting for EOF would cost another wake-up
   }
   while (!reply.empty() && reply.back() == '\n') reply.pop_back();
   return reply;

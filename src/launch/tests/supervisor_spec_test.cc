@@ -36,7 +36,9 @@ TEST(SupervisorSpecTest, RoundTripKeepsEveryField) {
 
 TEST(SupervisorSpecTest, RejectsTruncatedOrIncompleteSpecs) {
   SupervisorSpec spec;
-  spec.launch = LaunchSpec{.argv = {"true"}, .log_path = "/l", .status_path = "/s"};
+  spec.launch.argv = {"true"};
+  spec.launch.log_path = "/l";
+  spec.launch.status_path = "/s";
   std::string bytes = EncodeSupervisorSpec(spec);
   EXPECT_TRUE(DecodeSupervisorSpec(bytes).has_value());
   EXPECT_FALSE(DecodeSupervisorSpec(bytes.substr(0, bytes.size() - 1)).has_value());
