@@ -227,6 +227,17 @@ std::vector<Case> SchedulerCases() {
                             .waiting_reason = {{2, "waiting for job 1 to stop"}},
                             .reservation = Reservation{2, kNow}}});
 
+  cases.push_back(
+      {"JobShrunkThisCycleIsNotAlsoPreempted",
+       Input(Pool4Gpus(),
+             {With(Running(1, R(1, 1), {A({0}, {0}), A({1}, {1}), A({2}, {2})}, "alice"), Elastic(1, 4)),
+              Running(2, R(1, 1), {A({3}, {3})}, "alice")},
+             {Pending(3, 1, R(1, 1), "bob", 5), Pending(4, 2, R(3, 1), "bob", 5)}, PreemptOn()),
+       Decision{.start = {{3, {A({2}, {2})}}},
+                .resize = {{1, {}, {2}}},
+                .waiting_reason = {{4, "needs 3 GPUs, 0 free"}},
+                .reservation = Reservation{4, 0}}});
+
   // --- placement and memory ---
   cases.push_back({"MemoryIsAccountedWhenThePoolHasIt",
                    Input(Pool{.cpu_slots = 8, .memory_bytes = 16 * kGiB}, {},

@@ -1,13 +1,15 @@
 // Property tests: random snapshots (fixed seeds) must never over-allocate, never start a job below
 // its min units, and the EASY reservation must hold in a multi-cycle simulation.
-#include <gtest/gtest.h>
-
 #include <algorithm>
+#include <limits>
 #include <map>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "sched/scheduler.h"
 

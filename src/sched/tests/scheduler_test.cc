@@ -1,9 +1,9 @@
 #include "sched/scheduler.h"
 
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <random>
+
+#include <gtest/gtest.h>
 
 #include "sched/tests/scheduler_cases.h"
 
