@@ -41,7 +41,7 @@ class ParzenEstimator {
   struct Dim {
     bool categorical = false;
     double low = 0, high = 0;  // numeric: internal bounds
-    std::vector<double> mu, sigma, log_norm;  // numeric, per kernel: log_norm = -log(sigma * sqrt(2pi) * mass)
+    std::vector<double> mu, sigma, inv_sigma, log_norm;  // numeric, per kernel; log_norm = -log(sigma sqrt(2pi) mass)
     size_t choices = 0;
     std::vector<double> prob;      // categorical, per kernel x choice
     std::vector<double> log_prob;  // categorical, per kernel x choice
