@@ -62,6 +62,14 @@ std::string DescribeWaitStatus(int status) {
 
 UnixMillis NowMillis() { return SystemClock().NowMillis(); }
 
+bool WriteSmall(const std::string& path, std::string_view value) {
+  int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  bool ok = write(fd, value.data(), value.size()) == static_cast<ssize_t>(value.size());
+  close(fd);
+  return ok;
+}
+
 class Supervisor {
  public:
   Supervisor(SupervisorSpec spec, int control_fd) : spec_(std::move(spec)), control_fd_(control_fd) {}
@@ -83,6 +91,7 @@ class Supervisor {
   std::unique_ptr<JobCgroup> cgroup_;
   bool use_rlimit_ = false;
   std::string enforcement_ = "none";
+  std::string original_oom_adj_;  // "" = unchanged
   pid_t child_ = 0;
 };
 
@@ -101,6 +110,11 @@ int Supervisor::Run() {
   dup2(log_fd, STDOUT_FILENO);
   dup2(log_fd, STDERR_FILENO);
   close(log_fd);
+
+  // Make the kernel's OOM killer pick the job, never its supervisor: a dead supervisor cannot stop
+  // or report the tree. Needs privilege; the child gets the original value back before exec.
+  original_oom_adj_ = ReadSmallFile("/proc/self/oom_score_adj").value_or("");
+  if (!original_oom_adj_.empty() && !WriteSmall("/proc/self/oom_score_adj", "-1000")) original_oom_adj_.clear();
 
   if (!spec_.cgroup_root.empty()) {
     auto cgroup = JobCgroup::Create(spec_.cgroup_root, job.job_id, job.memory_bytes);
@@ -272,6 +286,7 @@ void Supervisor::RunChild(int error_fd) {
     _exit(kExecFailedCode);
   };
   setpgid(0, 0);  // own process group: the supervisor signals it as a whole
+  if (!original_oom_adj_.empty()) WriteSmall("/proc/self/oom_score_adj", original_oom_adj_);
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);

@@ -12,6 +12,7 @@
 #include <sstream>
 #include <thread>
 
+#include "launch/cgroup.h"
 #include "launch/host_resources.h"
 #include "launch/tests/test_util.h"
 
@@ -357,6 +358,36 @@ TEST_F(LocalLauncherTest, ForceTerminateOfAHealthySupervisorIsRecorded) {
   ProcessStatus status = WaitAndPoll(*launcher_, result.handle, spec.status_path);
   EXPECT_EQ(status.state, ProcessState::kExited);
   EXPECT_EQ(status.exit_kind, ExitKind::kKilledByRequest);
+}
+
+TEST_F(LocalLauncherTest, OomKillerSparesTheSupervisorNotTheJob) {
+  Fifo go(dir_ / "go");
+  LaunchSpec spec = Shell("cat /proc/self/oom_score_adj; read x < " + go.path());
+  LaunchResult result = MustLaunch(spec);
+  std::string own = ReadFile("/proc/self/oom_score_adj");
+  std::string supervisor = ReadFile("/proc/" + std::to_string(result.handle.pid) + "/oom_score_adj");
+  ASSERT_TRUE(go.Send("go\n"));
+  ProcessStatus status = WaitAndPoll(*launcher_, result.handle, spec.status_path);
+  EXPECT_EQ(status.exit_code, 0);
+  EXPECT_EQ(ReadFile(spec.log_path), own);  // the job keeps the server's setting
+  // Lowering the score needs CAP_SYS_RESOURCE; probe it in a throwaway child.
+  pid_t probe = fork();
+  if (probe == 0) {
+    int fd = open("/proc/self/oom_score_adj", O_WRONLY);
+    _exit(fd >= 0 && write(fd, "-1000", 5) == 5 ? 0 : 1);
+  }
+  int probe_status = 0;
+  waitpid(probe, &probe_status, 0);
+  bool may_lower = WIFEXITED(probe_status) && WEXITSTATUS(probe_status) == 0;
+  EXPECT_EQ(supervisor, may_lower ? "-1000\n" : own) << "may lower: " << may_lower;
+}
+
+TEST(CgroupRootTest, DetectedRootHasTheMemoryController) {
+  std::string root = DetectCgroupRoot();
+  std::printf("cgroup root for jobs: '%s'\n", root.c_str());
+  if (root.empty()) return;  // cgroup v1 only or no memory controller: rlimit fallback (tested above)
+  EXPECT_NE(ReadFile(root + "/cgroup.controllers").find("memory"), std::string::npos);
+  EXPECT_NE(ReadFile(root + "/cgroup.subtree_control").find("memory"), std::string::npos);
 }
 
 TEST_F(LocalLauncherTest, ConcurrentLaunchesFromManyThreads) {
