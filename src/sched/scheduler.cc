@@ -83,6 +83,7 @@ class Cycle {
   Decision Run() {
     LoadRunning();
     LoadQueue();
+    RestoreMinimum();
     while (const PendingJob* job = PickNext()) {
       if (blocked_) {
         ConsiderBackfill(*job);
@@ -133,6 +134,27 @@ class Cycle {
     for (const PendingJob* job : order) {
       if (levels_.empty() || levels_.back().priority != job->priority) levels_.push_back(Level{job->priority, {}});
       levels_.back().by_user[job->user].push_back(job);
+    }
+  }
+
+  // Elastic jobs that lost workers (a process or GPU died) and fell below min_units get units
+  // back before the queue is served: they were admitted already, and below their minimum they
+  // cannot make progress. Highest priority first, then lowest id.
+  void RestoreMinimum() {
+    std::vector<RunState*> degraded;
+    for (RunState& run : runs_) {
+      const RunningJob& rj = *run.job;
+      if (!run.stopping && rj.max_units > rj.min_units && run.kept < rj.min_units) degraded.push_back(&run);
+    }
+    std::stable_sort(degraded.begin(), degraded.end(),
+                     [](const RunState* a, const RunState* b) { return a->job->priority > b->job->priority; });
+    for (RunState* run : degraded) {
+      while (run->kept + static_cast<int>(run->added.size()) < run->job->min_units) {
+        std::optional<Allocation> unit = pool_.TakeUnit(run->job->per_unit);
+        if (!unit) break;
+        ledger_.Add(run->job->user, pool_.Need(run->job->per_unit, 1));
+        run->added.push_back(std::move(*unit));
+      }
     }
   }
 

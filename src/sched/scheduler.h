@@ -16,6 +16,7 @@ namespace stoke::sched {
 Status ValidateInput(const SchedulingInput& in);
 
 // One scheduling cycle. Rules, in order (src/sched/README.md has the long form):
+//  - Elastic jobs that fell below min_units (a worker died) get units back before the queue.
 //  - Queue order: priority (higher first); at equal priority the user with the lowest dominant
 //    share (max of the CPU, GPU and memory fractions they hold, counting this cycle's starts),
 //    then submit order (seq), then id.

@@ -180,6 +180,13 @@ std::vector<Case> SchedulerCases() {
                    Input(Pool4Gpus(), {With(ElasticOnAllGpus(0), Elastic(3, 4))}, {Pending(2, 1, R(2, 1), "bob", 5)}),
                    Decision{.waiting_reason = {{2, "needs 2 GPUs, 0 free"}}, .reservation = Reservation{2, 0}}});
 
+  cases.push_back({"ElasticBelowMinIsRestoredBeforeTheQueue",
+                   Input(Pool4Gpus(), {With(Running(1, R(1, 1), {A({0}, {0})}, "alice", 0), Elastic(2, 4))},
+                         {Pending(2, 1, R(3, 1), "bob", 9)}),
+                   Decision{.resize = {{1, {A({1}, {1})}, {}}},
+                            .waiting_reason = {{2, "needs 3 GPUs, 2 free"}},
+                            .reservation = Reservation{2, 0}}});
+
   // --- preemption ---
   const std::vector<RunningJob> one_low_job = {Running(1, R(2, 1), {A({0}, {0, 1})}, "alice", 0)};
   const std::vector<PendingJob> one_high_job = {Pending(2, 1, R(2, 1), "bob", 10)};
