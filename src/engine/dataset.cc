@@ -103,7 +103,7 @@ Result<Dataset> LoadTorchSaved(const std::string& path, const DataOptions& optio
 
 int64_t Dataset::size() const { return x.defined() ? x.size(0) : 0; }
 
-Result<Dataset> LoadDataset(const std::string& path, const DataOptions& options, bool class_labels) {
+Result<Dataset> LoadDataset(const std::string& path, const DataOptions& options, LabelType labels) {
   Dataset d;
   try {
     if (EndsWith(path, ".npz")) {
@@ -135,7 +135,9 @@ Result<Dataset> LoadDataset(const std::string& path, const DataOptions& options,
       return Err(Status::InvalidArgument(path + ": x and y disagree on the number of samples", "data"));
     }
     d.x = d.x.to(torch::kFloat).contiguous();
-    d.y = (class_labels ? d.y.to(torch::kLong) : d.y.to(torch::kFloat)).contiguous();
+    bool as_class = labels == LabelType::kClass ||
+                    (labels == LabelType::kAuto && !at::isFloatingType(d.y.scalar_type()));
+    d.y = (as_class ? d.y.to(torch::kLong) : d.y.to(torch::kFloat)).contiguous();
   } catch (const c10::Error& e) {
     return Err(Status::InvalidArgument(path + ": " + e.what_without_backtrace(), "data"));
   } catch (const std::exception& e) {

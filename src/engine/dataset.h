@@ -18,7 +18,8 @@ struct Dataset {
 };
 
 // Loads .npz/.npy, a torch.save'd dict of tensors (.pt/.pth) or CSV (header row, named label
-// column). `class_labels` makes y int64, else float32.
-Result<Dataset> LoadDataset(const std::string& path, const DataOptions& options, bool class_labels);
+// column). Labels become int64 for kClass, float32 for kFloat, and keep integer-ness for kAuto.
+enum class LabelType { kClass, kFloat, kAuto };
+Result<Dataset> LoadDataset(const std::string& path, const DataOptions& options, LabelType labels);
 
 }  // namespace stoke::engine

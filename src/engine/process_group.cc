@@ -63,7 +63,10 @@ class KvC10dStore final : public c10d::Store {
     return true;
   }
 
-  int64_t getNumKeys() override { TORCH_CHECK(false, "KvC10dStore cannot count keys"); }
+  int64_t getNumKeys() override {
+    TORCH_CHECK(false, "KvC10dStore cannot count keys");
+    return 0;
+  }
 
   void wait(const std::vector<std::string>& keys) override { wait(keys, timeout_); }
 
@@ -230,11 +233,12 @@ Result<std::unique_ptr<c10d::TCPStore>> TcpKvStore::Connect() {
   }
 }
 
-#define STOKE_TCP_OP(lease, body)                                        \
+// Runs the statements (the variadic part, commas and all) with a leased connection.
+#define STOKE_TCP_OP(lease, ...)                                         \
   Lease lease(*this);                                                    \
   STOKE_RETURN_IF_ERROR(lease.Acquire());                                \
   try {                                                                  \
-    body                                                                 \
+    __VA_ARGS__                                                          \
   } catch (const std::exception& e) {                                    \
     lease.MarkBroken();                                                  \
     return Err(Status::Unavailable(std::string("tcp store: ") + e.what())); \

@@ -1,0 +1,434 @@
+#include "engine/trainer.h"
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "elastic/keys.h"
+#include "elastic/prefix_kv_store.h"
+#include "engine/dataset.h"
+#include "engine/model.h"
+#include "engine/shard_plan.h"
+
+namespace stoke::engine {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+namespace fs = std::filesystem;
+
+double MillisSince(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+uint64_t MixSeed(uint64_t a, uint64_t b) {
+  uint64_t x = a ^ (b + 0x9e3779b97f4a7c15ULL + (a << 6) + (a >> 2));
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+Status WriteFileAtomically(const fs::path& path, const std::string& bytes) {
+  fs::path tmp = path;
+  tmp += ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    if (!out) return Status::Unavailable("cannot write " + tmp.string());
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) return Status::Unavailable("cannot rename to " + path.string() + ": " + ec.message());
+  return Status::Ok();
+}
+
+// One worker's training state machine: rendezvous -> sync state -> train -> (regroup | done).
+// Not thread-safe; owns the model and runs on the caller's thread.
+class Trainer {
+ public:
+  Trainer(const TrainOptions& options, const TrainerDeps& deps) : options_(options), deps_(deps) {}
+
+  Result<TrainSummary> Run();
+
+ private:
+  Status Setup();
+  Result<TrainSummary> RunSingle();
+  Result<TrainSummary> RunElastic();
+  // One global step on this rank's slice; commits (optimizer step, step_++) only when every
+  // collective succeeded. `want_gen` gets the newest generation any rank has seen.
+  Status TrainStep(Communicator& comm, int64_t gen, int64_t* want_gen);
+  // Brings every rank to the state of the rank that is furthest ahead.
+  Status SyncState(Communicator& comm);
+  // At an epoch boundary: distributed validation, metrics and checkpoint (rank 0).
+  Status EndOfEpoch(Communicator& comm, int64_t gen);
+  Status Finish(int rank);
+  void WriteMetrics(const nlohmann::json& line);
+  void Audit(const std::string& line);
+
+  const TrainOptions options_;
+  const TrainerDeps deps_;
+  Dataset train_, val_;
+  std::optional<ShardPlan> plan_;
+  std::unique_ptr<Model> model_;
+  int64_t total_steps_ = 0;
+  int64_t step_ = 0;
+  bool has_state_ = false;  // trained or restored at least once (vs. a fresh process)
+  double epoch_loss_sum_ = 0;
+  int64_t epoch_loss_steps_ = 0;
+  TrainSummary summary_;
+  std::FILE* audit_ = nullptr;
+  std::unique_ptr<std::ofstream> metrics_;
+};
+
+Status Trainer::Setup() {
+  if (options_.threads > 0) torch::set_num_threads(options_.threads);
+  LabelType labels = options_.loss == LossKind::kCrossEntropy ? LabelType::kClass
+                     : options_.loss == LossKind::kModule     ? LabelType::kAuto
+                                                              : LabelType::kFloat;
+  STOKE_ASSIGN_OR_RETURN(train_, LoadDataset(options_.train_path, options_.data, labels));
+  if (!options_.val_path.empty()) {
+    STOKE_ASSIGN_OR_RETURN(val_, LoadDataset(options_.val_path, options_.data, labels));
+  }
+  STOKE_ASSIGN_OR_RETURN(auto plan, ShardPlan::Create({.dataset_size = train_.size(),
+                                                       .global_batch = options_.global_batch,
+                                                       .seed = options_.seed,
+                                                       .shuffle = options_.shuffle}));
+  plan_.emplace(std::move(plan));
+  total_steps_ = options_.max_steps > 0 ? options_.max_steps : options_.epochs * plan_->steps_per_epoch();
+  STOKE_ASSIGN_OR_RETURN(model_, Model::Load(options_));
+  for (const auto& p : model_->parameters()) {
+    if (p.scalar_type() != at::kFloat) return Status::InvalidArgument("only float32 parameters are supported", "model");
+  }
+  if (!options_.output_dir.empty()) {
+    std::error_code ec;
+    fs::create_directories(options_.output_dir, ec);
+    fs::path ckpt = fs::path(options_.output_dir) / "checkpoint.pt";
+    if (options_.resume && fs::exists(ckpt)) {
+      std::ifstream in(ckpt, std::ios::binary);
+      std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      STOKE_ASSIGN_OR_RETURN(step_, model_->LoadState(bytes));
+      has_state_ = true;
+      spdlog::info("resumed from {} at step {}", ckpt.string(), step_);
+    }
+  }
+  if (!options_.audit_dir.empty()) {
+    std::error_code ec;
+    fs::create_directories(options_.audit_dir, ec);
+    int64_t id = deps_.membership ? deps_.membership->worker_id() : 0;
+    audit_ = std::fopen((fs::path(options_.audit_dir) / ("w" + std::to_string(id) + ".log")).c_str(), "a");
+  }
+  return Status::Ok();
+}
+
+void Trainer::Audit(const std::string& line) {
+  if (!audit_) return;
+  std::fputs(line.c_str(), audit_);
+  std::fputc('\n', audit_);
+  std::fflush(audit_);
+}
+
+void Trainer::WriteMetrics(const nlohmann::json& line) {
+  if (options_.output_dir.empty()) return;
+  if (!metrics_) {
+    metrics_ = std::make_unique<std::ofstream>(fs::path(options_.output_dir) / "metrics.jsonl", std::ios::app);
+  }
+  *metrics_ << line.dump() << '\n';
+  metrics_->flush();
+}
+
+Status Trainer::TrainStep(Communicator& comm, int64_t gen, int64_t* want_gen) {
+  const auto started = Clock::now();
+  struct AddTime {
+    Clock::time_point start;
+    double& total;
+    ~AddTime() { total += std::chrono::duration<double>(Clock::now() - start).count(); }
+  } add_time{started, summary_.train_seconds};
+  const int world = comm.world_size(), rank = comm.rank();
+  const int64_t step = step_;
+  const int64_t batch = plan_->StepBatchSize(step);
+  std::vector<int64_t> samples = plan_->RankSamples(step, world, rank);
+  // Randomness inside the model (dropout) is a function of (seed, step, rank), so a redone
+  // step draws the same numbers.
+  torch::manual_seed(MixSeed(options_.seed, MixSeed(static_cast<uint64_t>(step), static_cast<uint64_t>(rank))));
+  model_->ZeroGrad();
+  double loss_sum = 0;
+  for (auto& micro : SplitMicroBatches(samples, options_.max_micro_batch)) {
+    auto idx = torch::from_blob(micro.data(), {static_cast<int64_t>(micro.size())}, torch::kLong);
+    auto x = train_.x.index_select(0, idx);
+    auto y = train_.y.index_select(0, idx);
+    const double n = static_cast<double>(micro.size());
+    // Each rank adds (its samples / global batch) of the mean loss: the all-reduced SUM is then
+    // exactly the gradient of the global batch's mean loss, whatever the world size.
+    STOKE_ASSIGN_OR_RETURN(double loss, model_->ForwardBackward(x, y, n / static_cast<double>(batch)));
+    loss_sum += loss * n;
+  }
+  if (audit_) {
+    std::string line = "C " + std::to_string(gen) + " " + std::to_string(step) + " " + std::to_string(world) + " " +
+                       std::to_string(rank);
+    for (int64_t s : samples) line += " " + std::to_string(s);
+    Audit(line);
+  }
+  std::vector<at::Tensor> grads = model_->Gradients();
+  const int64_t latest = deps_.membership ? deps_.membership->latest_generation() : 0;
+  double global_loss = loss_sum / static_cast<double>(batch);
+  int64_t newest = latest;
+  if (world > 1) {
+    // Buckets in reverse parameter order (the order backward produces them). The last one
+    // carries `world` slots for the newest generation each rank has seen and one for the loss,
+    // so agreeing on a regroup costs no extra collective.
+    std::vector<at::Tensor> buckets;
+    std::vector<std::vector<size_t>> members;
+    int64_t bytes = 0;
+    for (size_t i = grads.size(); i-- > 0;) {
+      if (members.empty() || bytes >= options_.bucket_bytes) {
+        members.emplace_back();
+        bytes = 0;
+      }
+      members.back().push_back(i);
+      bytes += grads[i].numel() * 4;
+    }
+    for (size_t b = 0; b < members.size(); ++b) {
+      int64_t numel = 0;
+      for (size_t i : members[b]) numel += grads[i].numel();
+      const bool last = b + 1 == members.size();
+      auto flat = torch::zeros({numel + (last ? world + 1 : 0)}, torch::kFloat);
+      int64_t off = 0;
+      for (size_t i : members[b]) {
+        flat.narrow(0, off, grads[i].numel()).copy_(grads[i].reshape({-1}));
+        off += grads[i].numel();
+      }
+      if (last) {
+        flat[off + rank] = static_cast<float>(latest);
+        flat[off + world] = static_cast<float>(loss_sum / static_cast<double>(batch));
+      }
+      buckets.push_back(flat);
+    }
+    STOKE_RETURN_IF_ERROR(comm.AllReduceSum(buckets));
+    for (size_t b = 0; b < members.size(); ++b) {
+      int64_t off = 0;
+      for (size_t i : members[b]) {
+        grads[i].view({-1}).copy_(buckets[b].narrow(0, off, grads[i].numel()));
+        off += grads[i].numel();
+      }
+      if (b + 1 == members.size()) {
+        auto slots = buckets[b].narrow(0, off, world);
+        newest = static_cast<int64_t>(slots.max().item<float>());
+        global_loss = buckets[b][off + world].item<double>();
+      }
+    }
+  }
+  STOKE_RETURN_IF_ERROR(model_->OptimizerStep(LearningRate(options_.lr, step, total_steps_)));
+  ++step_;
+  has_state_ = true;
+  ++summary_.steps_trained_here;
+  epoch_loss_sum_ += global_loss;
+  ++epoch_loss_steps_;
+  if (audit_) Audit("K " + std::to_string(gen) + " " + std::to_string(step));
+  *want_gen = newest;
+  return Status::Ok();
+}
+
+Status Trainer::SyncState(Communicator& comm) {
+  if (comm.world_size() == 1) return Status::Ok();
+  auto steps = torch::zeros({comm.world_size()}, torch::kLong);
+  steps[comm.rank()] = has_state_ ? step_ + 1 : 0;
+  std::vector<at::Tensor> one{steps};
+  STOKE_RETURN_IF_ERROR(comm.AllReduceSum(one));
+  const int src = static_cast<int>(steps.argmax().item<int64_t>());
+  if (steps.eq(steps[src]).all().item<bool>()) return Status::Ok();  // everyone already agrees
+  std::string bytes;
+  if (comm.rank() == src) {
+    STOKE_ASSIGN_OR_RETURN(bytes, model_->SaveState(step_));
+  }
+  auto size = torch::tensor({static_cast<int64_t>(bytes.size())}, torch::kLong);
+  STOKE_RETURN_IF_ERROR(comm.Broadcast(size, src));
+  auto data = torch::empty({size.item<int64_t>()}, torch::kUInt8);
+  if (comm.rank() == src) std::memcpy(data.data_ptr(), bytes.data(), bytes.size());
+  STOKE_RETURN_IF_ERROR(comm.Broadcast(data, src));
+  if (comm.rank() != src) {
+    std::string received(static_cast<const char*>(data.data_ptr()), static_cast<size_t>(data.numel()));
+    STOKE_ASSIGN_OR_RETURN(step_, model_->LoadState(received));
+    has_state_ = true;
+    epoch_loss_sum_ = 0;
+    epoch_loss_steps_ = 0;
+  }
+  return Status::Ok();
+}
+
+Status Trainer::EndOfEpoch(Communicator& comm, int64_t gen) {
+  const int64_t epoch = (step_ - 1) / plan_->steps_per_epoch();
+  nlohmann::json line{{"step", step_}, {"epoch", epoch}, {"world", comm.world_size()}, {"generation", gen}};
+  if (epoch_loss_steps_ > 0) {
+    summary_.train_loss = epoch_loss_sum_ / static_cast<double>(epoch_loss_steps_);
+    line["train_loss"] = summary_.train_loss;
+  }
+  epoch_loss_sum_ = 0;
+  epoch_loss_steps_ = 0;
+  if (val_.size() > 0) {
+    const int64_t n = val_.size(), w = comm.world_size(), r = comm.rank();
+    const int64_t begin = n * r / w, end = n * (r + 1) / w;
+    EvalTotals mine;
+    if (end > begin) {
+      STOKE_ASSIGN_OR_RETURN(mine, model_->Evaluate(val_.x.slice(0, begin, end), val_.y.slice(0, begin, end), 512));
+    }
+    auto totals = torch::tensor({mine.loss_sum, static_cast<double>(mine.correct), static_cast<double>(mine.count)},
+                                torch::kDouble);
+    std::vector<at::Tensor> one{totals};
+    STOKE_RETURN_IF_ERROR(comm.AllReduceSum(one));
+    const double count = totals[2].item<double>();
+    summary_.val_loss = totals[0].item<double>() / count;
+    summary_.val_accuracy = totals[1].item<double>() / count;
+    line["val_loss"] = summary_.val_loss;
+    if (options_.loss == LossKind::kCrossEntropy || options_.loss == LossKind::kBceWithLogits) {
+      line["val_accuracy"] = summary_.val_accuracy;
+    }
+  }
+  if (comm.rank() == 0) {
+    spdlog::info("epoch {} step {} world {} train_loss {:.4f} val_loss {:.4f} val_acc {:.4f}", epoch, step_,
+                 comm.world_size(), summary_.train_loss, summary_.val_loss, summary_.val_accuracy);
+    WriteMetrics(line);
+    if (!options_.output_dir.empty()) {
+      STOKE_ASSIGN_OR_RETURN(std::string bytes, model_->SaveState(step_));
+      STOKE_RETURN_IF_ERROR(WriteFileAtomically(fs::path(options_.output_dir) / "checkpoint.pt", bytes));
+    }
+  }
+  return Status::Ok();
+}
+
+Status Trainer::Finish(int rank) {
+  summary_.steps = step_;
+  if (rank != 0 || options_.output_dir.empty()) return Status::Ok();
+  fs::path final_model = fs::path(options_.output_dir) / "model.pt";
+  fs::path tmp = final_model;
+  tmp += ".tmp";
+  STOKE_RETURN_IF_ERROR(model_->SaveTorchScript(tmp.string()));
+  std::error_code ec;
+  fs::rename(tmp, final_model, ec);
+  if (ec) return Status::Unavailable("cannot write " + final_model.string());
+  return Status::Ok();
+}
+
+Result<TrainSummary> Trainer::RunSingle() {
+  LocalCommunicator comm;
+  while (step_ < total_steps_) {
+    int64_t want = 0;
+    STOKE_RETURN_IF_ERROR(TrainStep(comm, 0, &want));
+    if (step_ % plan_->steps_per_epoch() == 0 || step_ == total_steps_) STOKE_RETURN_IF_ERROR(EndOfEpoch(comm, 0));
+  }
+  STOKE_RETURN_IF_ERROR(Finish(0));
+  return summary_;
+}
+
+Result<TrainSummary> Trainer::RunElastic() {
+  elastic::MembershipClient& membership = *deps_.membership;
+  int64_t min_gen = 1;  // after a failure: the next generation at the earliest
+  int64_t target = 0;   // after a clean agreement: exactly this generation
+  while (true) {
+    const auto regroup_start = Clock::now();
+    elastic::Membership m;
+    if (target > 0) {
+      STOKE_ASSIGN_OR_RETURN(m, membership.MembershipOf(target));
+      if (m.rank < 0) {
+        spdlog::info("worker {} released by generation {}", membership.worker_id(), target);
+        summary_.outcome = TrainOutcome::kReleased;
+        summary_.steps = step_;
+        return summary_;
+      }
+    } else {
+      auto r = membership.AwaitGeneration(min_gen, std::chrono::minutes(30));
+      if (!r.has_value()) {
+        summary_.steps = step_;
+        if (r.error().code() == StatusCode::kCancelled) return summary_;  // job over
+        if (r.error().code() == StatusCode::kFailedPrecondition) {
+          summary_.outcome = TrainOutcome::kReleased;
+          return summary_;
+        }
+        return Err(r.error());
+      }
+      m = *r;
+    }
+    target = 0;
+    elastic::PrefixKvStore scope(elastic::keys::GenerationScope(m.generation), *deps_.job_store);
+    GlooOptions gloo = deps_.gloo;
+    gloo.timeout = options_.collective_timeout;
+    const int64_t gen = m.generation;
+    gloo.abandon = [&membership, gen] { return membership.latest_generation() > gen; };
+    auto comm = CreateGlooCommunicator(scope, m.rank, m.world_size, gloo);
+    Status status = comm.has_value() ? SyncState(**comm) : comm.error();
+    if (!status.ok()) {
+      spdlog::warn("worker {} generation {} setup failed: {}", membership.worker_id(), gen, status.ToString());
+      if (membership.latest_generation() <= gen) (void)membership.ReportFailure(gen);
+      min_gen = gen + 1;
+      continue;
+    }
+    ++summary_.regroups;
+    summary_.regroup_ms.push_back(MillisSince(regroup_start));
+    spdlog::info("worker {} rank {}/{} generation {} at step {} ({:.0f} ms)", membership.worker_id(), m.rank,
+                 m.world_size, gen, step_, summary_.regroup_ms.back());
+    if (m.rank == 0) {
+      WriteMetrics({{"event", "regroup"}, {"generation", gen}, {"world", m.world_size}, {"step", step_},
+                    {"latency_ms", summary_.regroup_ms.back()},
+                    {"t_ms", std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count()}});
+    }
+    while (true) {
+      if (step_ >= total_steps_) {
+        STOKE_RETURN_IF_ERROR(Finish(m.rank));
+        if (m.rank == 0) (void)membership.FinishJob("ok");
+        return summary_;
+      }
+      int64_t want = 0;
+      status = TrainStep(**comm, gen, &want);
+      if (status.ok() && (step_ % plan_->steps_per_epoch() == 0 || step_ == total_steps_)) {
+        status = EndOfEpoch(**comm, gen);
+      }
+      if (!status.ok()) {
+        // A peer is gone or the group broke. Uncommitted work is simply dropped: parameters
+        // and optimizer state only change after every bucket was reduced.
+        spdlog::warn("worker {} step {} failed in generation {}: {}", membership.worker_id(), step_, gen,
+                     status.ToString());
+        ++summary_.failed_steps;
+        (void)membership.ReportFailure(gen);
+        min_gen = gen + 1;
+        break;
+      }
+      if (want > gen) {
+        target = want;  // every rank saw the same reduced value: all switch after this step
+        break;
+      }
+    }
+  }
+}
+
+Result<TrainSummary> Trainer::Run() {
+  STOKE_RETURN_IF_ERROR(Setup());
+  auto result = deps_.job_store ? RunElastic() : RunSingle();
+  if (audit_) std::fclose(audit_);
+  audit_ = nullptr;
+  return result;
+}
+
+}  // namespace
+
+Result<TrainSummary> Train(const TrainOptions& options, const TrainerDeps& deps) {
+  if ((deps.job_store == nullptr) != (deps.membership == nullptr)) {
+    return Err(Status::InvalidArgument("job_store and membership go together"));
+  }
+  Trainer trainer(options, deps);
+  try {
+    return trainer.Run();
+  } catch (const c10::Error& e) {
+    return Err(Status::Internal(std::string("training: ") + e.what_without_backtrace()));
+  } catch (const std::exception& e) {
+    return Err(Status::Internal(std::string("training: ") + e.what()));
+  }
+}
+
+}  // namespace stoke::engine

@@ -1,0 +1,246 @@
+// Elastic training with real worker processes (stoke-worker) on a TCP store in this process:
+// rescales, a kill -9, a late joiner. Each test is bounded: workers left running are killed.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <thread>
+
+#include "common/clock.h"
+#include "elastic/coordinator_runner.h"
+#include "elastic/keys.h"
+#include "engine/tcp_kv_store.h"
+#include "engine/tests/test_util.h"
+#include "engine/trainer.h"
+
+namespace stoke::engine {
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+constexpr int64_t kSteps = 800;
+
+class ElasticProcessTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    options_ = testing::TinyJob(dir_);
+    options_.max_steps = kSteps;
+    options_.epochs = 1000;
+    audit_dir_ = dir_ / "audit";
+    auto store = TcpKvStore::Open("127.0.0.1", 0, /*is_server=*/true, 10s);
+    ASSERT_TRUE(store.has_value()) << store.error().ToString();
+    store_ = std::move(*store);
+    elastic::CoordinatorRunnerOptions o;
+    o.coordinator.join_settle_ms = 300;
+    o.coordinator.heartbeat_timeout_ms = 1000;
+    o.tick = 20ms;
+    runner_ = std::make_unique<elastic::CoordinatorRunner>(*store_, clock_, o);
+    runner_->Start();
+  }
+
+  void TearDown() override {
+    for (auto& [pid, _] : workers_) ::kill(pid, SIGKILL);
+    for (auto& [pid, _] : workers_) ::waitpid(pid, nullptr, 0);
+    runner_->Stop();
+  }
+
+  void SetTarget(int n) { ASSERT_TRUE(store_->Set(elastic::keys::kScaleTarget, std::to_string(n)).ok()); }
+
+  pid_t StartWorker() {
+    const int index = static_cast<int>(workers_.size());
+    std::vector<std::string> args = {
+        STOKE_WORKER_BIN, "train", "--model", options_.model_path, "--data", options_.train_path,
+        "--val", options_.val_path, "--output", options_.output_dir, "--global-batch", "24",
+        "--lr", "0.05", "--momentum", "0.9", "--seed", "5", "--threads", "1",
+        "--epochs", "1000", "--max-steps", std::to_string(kSteps), "--collective-timeout-ms", "3000",
+        "--heartbeat-ms", "100", "--audit-dir", audit_dir_,
+        "--store", "tcp://127.0.0.1:" + std::to_string(store_->port())};
+    const std::string log = dir_ / ("worker" + std::to_string(index) + ".log");
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      FILE* out = std::freopen(log.c_str(), "w", stdout);
+      (void)out;
+      ::dup2(::fileno(stdout), 2);
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execv(argv[0], argv.data());
+      ::_exit(127);
+    }
+    workers_[pid] = log;
+    logs_[pid] = log;
+    return pid;
+  }
+
+  // Waits for a worker to exit; returns its exit status, or -1 on timeout.
+  int WaitExit(pid_t pid, std::chrono::seconds timeout) {
+    auto deadline = Clock::now() + timeout;
+    while (Clock::now() < deadline) {
+      int status = 0;
+      pid_t r = ::waitpid(pid, &status, WNOHANG);
+      if (r == pid) {
+        workers_.erase(pid);
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      }
+      std::this_thread::sleep_for(20ms);
+    }
+    return -1;
+  }
+
+  std::string Log(pid_t pid) const {
+    std::ifstream in(logs_.at(pid));
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+
+  // (highest committed step, world sizes that committed steps) from the audit logs so far.
+  std::pair<int64_t, std::set<int>> Progress() {
+    int64_t top = -1;
+    std::set<int> worlds;
+    std::map<std::pair<int64_t, int64_t>, int> world_of;  // (gen, step) -> world
+    std::vector<std::pair<int64_t, int64_t>> commits;
+    if (!fs::exists(audit_dir_)) return {top, worlds};
+    for (const auto& e : fs::directory_iterator(audit_dir_)) {
+      std::ifstream in(e.path());
+      for (std::string line; std::getline(in, line);) {
+        std::istringstream ss(line);
+        char kind;
+        int64_t gen, step;
+        int world;
+        if (!(ss >> kind >> gen >> step)) continue;
+        if (kind == 'C' && ss >> world) world_of[{gen, step}] = world;
+        if (kind == 'K') commits.push_back({gen, step});
+      }
+    }
+    for (auto& c : commits) {
+      top = std::max(top, c.second);
+      if (auto it = world_of.find(c); it != world_of.end()) worlds.insert(it->second);
+    }
+    return {top, worlds};
+  }
+
+  // Waits until a step >= min_step was committed by a group of `world` workers.
+  bool WaitForWorld(int world, int64_t min_step, std::chrono::seconds timeout) {
+    auto deadline = Clock::now() + timeout;
+    while (Clock::now() < deadline) {
+      auto [top, _] = Progress();
+      if (top >= min_step && CommittedWithWorld(world, min_step)) return true;
+      std::this_thread::sleep_for(20ms);
+    }
+    return false;
+  }
+
+  bool CommittedWithWorld(int world, int64_t min_step) {
+    std::map<std::pair<int64_t, int64_t>, int> world_of;
+    std::vector<std::pair<int64_t, int64_t>> commits;
+    for (const auto& e : fs::directory_iterator(audit_dir_)) {
+      std::ifstream in(e.path());
+      for (std::string line; std::getline(in, line);) {
+        std::istringstream ss(line);
+        char kind;
+        int64_t gen, step;
+        int w;
+        if (!(ss >> kind >> gen >> step)) continue;
+        if (kind == 'C' && ss >> w) world_of[{gen, step}] = w;
+        if (kind == 'K') commits.push_back({gen, step});
+      }
+    }
+    for (auto& c : commits) {
+      if (c.second >= min_step && world_of.count(c) && world_of[c] == world) return true;
+    }
+    return false;
+  }
+
+  // The final model must equal a one-process run of the same job (same seed, global batch).
+  void ExpectSameModelAsOneProcess() {
+    testing::TempDir ref_dir;
+    TrainOptions ref = options_;
+    ref.output_dir = ref_dir / "out";
+    ref.audit_dir.clear();
+    auto summary = Train(ref, {});
+    ASSERT_TRUE(summary.has_value()) << summary.error().ToString();
+    const double diff = testing::RelativeDifference(testing::FlatParameters(options_.output_dir + "/model.pt"),
+                                                    testing::FlatParameters(ref.output_dir + "/model.pt"));
+    RecordProperty("relative_param_difference", std::to_string(diff));
+    std::cout << "relative parameter difference vs one process: " << diff << std::endl;
+    EXPECT_LT(diff, 1e-4);
+  }
+
+  void ExpectExactAudit(std::set<int> worlds) {
+    auto report = testing::CheckAudit(audit_dir_, 240, 24, options_.seed, kSteps);
+    EXPECT_TRUE(report.ok) << report.problem;
+    for (int w : worlds) EXPECT_TRUE(report.world_sizes.count(w)) << "no step at world " << w;
+  }
+
+  testing::TempDir dir_;
+  TrainOptions options_;
+  std::string audit_dir_;
+  SystemClock clock_;
+  std::unique_ptr<TcpKvStore> store_;
+  std::unique_ptr<elastic::CoordinatorRunner> runner_;
+  std::map<pid_t, std::string> workers_;  // still running
+  std::map<pid_t, std::string> logs_;
+};
+
+TEST_F(ElasticProcessTest, RescaleOneThreeTwoOneMidEpoch) {
+  SetTarget(1);
+  std::vector<pid_t> pids{StartWorker(), StartWorker(), StartWorker()};
+  ASSERT_TRUE(WaitForWorld(1, 15, 30s)) << Log(pids[0]);
+  SetTarget(3);
+  ASSERT_TRUE(WaitForWorld(3, 0, 20s)) << "never trained at 3";
+  SetTarget(2);
+  ASSERT_TRUE(WaitForWorld(2, 0, 20s)) << "never trained at 2";
+  auto [before_last, _] = Progress();
+  SetTarget(1);
+  ASSERT_TRUE(WaitForWorld(1, before_last + 1, 20s)) << "never trained at 1 again";
+  int finished = 0, released = 0;
+  for (pid_t pid : pids) {
+    ASSERT_EQ(WaitExit(pid, 40s), 0) << Log(pid);
+    std::string log = Log(pid);
+    if (log.find("\"outcome\":\"finished\"") != std::string::npos) ++finished;
+    if (log.find("\"outcome\":\"released\"") != std::string::npos) ++released;
+  }
+  EXPECT_EQ(finished, 1);
+  EXPECT_EQ(released, 2);
+  ExpectExactAudit({1, 2, 3});
+  ExpectSameModelAsOneProcess();
+}
+
+TEST_F(ElasticProcessTest, KillNineOfAWorkerMidStep) {
+  SetTarget(3);
+  std::vector<pid_t> pids{StartWorker(), StartWorker(), StartWorker()};
+  ASSERT_TRUE(WaitForWorld(3, 30, 30s)) << Log(pids[0]);
+  ::kill(pids[0], SIGKILL);  // worker 0 is rank 0 of the first generation
+  ASSERT_EQ(WaitExit(pids[0], 5s), 128 + SIGKILL);
+  auto [at_kill, _] = Progress();
+  ASSERT_TRUE(WaitForWorld(2, at_kill + 1, 20s)) << "survivors never regrouped";
+  for (size_t i = 1; i < pids.size(); ++i) {
+    ASSERT_EQ(WaitExit(pids[i], 40s), 0) << "worker " << i;
+  }
+  auto report = testing::CheckAudit(audit_dir_, 240, 24, options_.seed, kSteps);
+  EXPECT_TRUE(report.ok) << report.problem;
+  EXPECT_LE(report.redone_steps, 1);  // at most the step in flight is lost
+  ExpectSameModelAsOneProcess();
+}
+
+TEST_F(ElasticProcessTest, WorkerJoinsMidTraining) {
+  SetTarget(3);
+  std::vector<pid_t> pids{StartWorker(), StartWorker()};
+  ASSERT_TRUE(WaitForWorld(2, 30, 30s)) << Log(pids[0]);
+  pids.push_back(StartWorker());
+  ASSERT_TRUE(WaitForWorld(3, 31, 20s)) << "the newcomer never trained";
+  for (pid_t pid : pids) ASSERT_EQ(WaitExit(pid, 40s), 0);
+  ExpectExactAudit({2, 3});
+  ExpectSameModelAsOneProcess();
+}
+
+}  // namespace
+}  // namespace stoke::engine
