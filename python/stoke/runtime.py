@@ -93,6 +93,7 @@ class Reporter:
 
     def __init__(self, api: str, token: str, job: int, timeout: float = 10.0) -> None:
         self.job = job
+        self.key = (api, token, job)
         self._t = Transport(normalize_url(api), token, timeout)
 
     def post(self, items: list) -> bool:
@@ -125,7 +126,7 @@ def _get_reporter() -> Optional[Reporter]:
     if jid is None:
         return None
     with _lock:
-        if _reporter is None or _reporter.job != jid:
+        if _reporter is None or _reporter.key != (api, token, jid):
             _reporter = Reporter(api, token, jid)
         return _reporter
 
