@@ -144,6 +144,7 @@ int Supervisor::Run() {
   child_ = fork();
   if (child_ < 0) {
     Reply(std::string("error fork: ") + std::strerror(errno));
+    if (cgroup_) (void)cgroup_->Remove();
     return 1;
   }
   if (child_ == 0) {
@@ -161,9 +162,8 @@ int Supervisor::Run() {
     exec_error.append(buf, static_cast<size_t>(n));
   }
   close(error_pipe[0]);
-  if (chdir("/") != 0) {
-    // Not fatal: only keeps the supervisor from pinning a mount.
-  }
+  // Keeps the supervisor from pinning the server's working directory's mount; failure is harmless.
+  [[maybe_unused]] int ignored = chdir("/");
 
   if (!exec_error.empty()) {
     int status = 0;

@@ -193,6 +193,24 @@ TEST_F(LocalLauncherTest, TerminateStopsEscapedAndStubbornDescendants) {
   for (pid_t pid : tree) EXPECT_FALSE(IsAlive(pid)) << "pid " << pid << " survived";
 }
 
+TEST_F(LocalLauncherTest, GracefulStopDoesNotWaitOutTheGrace) {
+  Fifo ready(dir_ / "ready");
+  LaunchSpec spec = Shell("trap 'echo cleaning up; exit 0' TERM; sleep 1000 & echo up > " + ready.path() + "; wait");
+  spec.grace_seconds = 30;
+  LaunchResult result = MustLaunch(spec);
+  ASSERT_TRUE(ready.ReadLine(kWait).has_value());
+  auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(launcher_->Terminate(result.handle, /*force=*/false).ok());
+  ProcessStatus status = WaitAndPoll(*launcher_, result.handle, spec.status_path);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, seconds(10));
+  EXPECT_EQ(status.exit_kind, ExitKind::kKilledByRequest);
+  EXPECT_EQ(status.exit_code, 0);
+  EXPECT_EQ(status.reason, "stopped by request (SIGTERM); main process exited with code 0");
+  std::string log = ReadFile(spec.log_path);
+  EXPECT_NE(log.find("cleaning up"), std::string::npos) << log;
+  EXPECT_NE(log.find("[stoke-supervisor] stop requested (SIGTERM)"), std::string::npos) << log;
+}
+
 TEST_F(LocalLauncherTest, FinishedJobLeavesNothingRunning) {
   Fifo ready(dir_ / "ready");
   LaunchSpec spec = Shell("setsid sleep 1000 & echo $! > " + ready.path() + "; exit 0");
