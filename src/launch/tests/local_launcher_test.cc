@@ -400,6 +400,66 @@ TEST_F(LocalLauncherTest, OomKillerSparesTheSupervisorNotTheJob) {
   EXPECT_EQ(supervisor, may_lower ? "-1000\n" : own) << "may lower: " << may_lower;
 }
 
+// The cgroup2 mount point if a job cgroup can be created under it here (with or without the
+// memory controller), else "".
+std::string WritableCgroup2Mount() {
+  std::istringstream lines(ReadFile("/proc/self/mountinfo"));
+  std::string line;
+  while (std::getline(lines, line)) {
+    size_t dash = line.find(" - cgroup2 ");
+    if (dash == std::string::npos) continue;
+    std::istringstream fields(line.substr(0, dash));
+    std::string id, parent, dev, root, mount_point;
+    fields >> id >> parent >> dev >> root >> mount_point;
+    std::string probe = mount_point + "/stoke-probe-" + std::to_string(getpid());
+    if (mkdir(probe.c_str(), 0755) != 0) return "";
+    rmdir(probe.c_str());
+    return mount_point;
+  }
+  return "";
+}
+
+TEST_F(LocalLauncherTest, CgroupModeHoldsKillsAndRemovesTheJobCgroup) {
+  std::string mount = WritableCgroup2Mount();
+  if (mount.empty()) GTEST_SKIP() << "no writable cgroup v2 hierarchy here";
+  LocalLauncherOptions options = TestOptions();
+  options.cgroup_root = mount;
+  auto launcher = LocalLauncher::Create(options);
+  ASSERT_TRUE(launcher.has_value()) << launcher.error().ToString();
+
+  Fifo ready(dir_ / "ready");
+  LaunchSpec spec = Shell("cat /proc/self/cgroup; setsid sh -c 'trap \"\" TERM; echo up > " + ready.path() +
+                          "; exec sleep 1000' & wait");
+  spec.grace_seconds = 1;
+  auto result = (*launcher)->Launch(spec);
+  ASSERT_TRUE(result.has_value()) << result.error().ToString();
+  ASSERT_TRUE(ready.ReadLine(kWait).has_value());
+  std::string cgroup_dir = mount + "/stoke-job-" + std::to_string(spec.job_id);
+  std::string members = ReadFile(cgroup_dir + "/cgroup.procs");
+  EXPECT_NE(members.find(std::to_string(result->child_pid) + "\n"), std::string::npos) << members;
+  std::vector<pid_t> tree = Descendants(static_cast<pid_t>(result->handle.pid));
+
+  ASSERT_TRUE((*launcher)->Terminate(result->handle, /*force=*/false).ok());
+  ProcessStatus status = WaitAndPoll(**launcher, result->handle, spec.status_path);
+  EXPECT_EQ(status.exit_kind, ExitKind::kKilledByRequest);
+  for (pid_t pid : tree) EXPECT_FALSE(IsAlive(pid)) << "pid " << pid << " survived";
+  EXPECT_NE(ReadFile(spec.log_path).find("/stoke-job-" + std::to_string(spec.job_id) + "\n"), std::string::npos)
+      << ReadFile(spec.log_path);
+  EXPECT_FALSE(std::filesystem::exists(cgroup_dir));
+
+  // Without the memory controller there, a memory limit falls back to RLIMIT_AS, and says so.
+  if (ReadFile(mount + "/cgroup.controllers").find("memory") == std::string::npos) {
+    LaunchSpec limited = Spec({"true"});
+    limited.memory_bytes = 256LL << 20;
+    limited.log_path = dir_ / "limited.log";
+    auto limited_result = (*launcher)->Launch(limited);
+    ASSERT_TRUE(limited_result.has_value());
+    EXPECT_EQ(limited_result->memory_enforcement, "rlimit");
+    WaitAndPoll(**launcher, limited_result->handle, limited.status_path);
+    EXPECT_NE(ReadFile(limited.log_path).find("[stoke-supervisor] no job cgroup"), std::string::npos);
+  }
+}
+
 TEST(CgroupRootTest, DetectedRootHasTheMemoryController) {
   std::string root = DetectCgroupRoot();
   std::printf("cgroup root for jobs: '%s'\n", root.c_str());
