@@ -90,8 +90,9 @@ class Job:
         return self
 
     def wait(self, timeout: Optional[float] = None, *, progress: bool = True, stream: Optional[TextIO] = None,
-             poll: float = 1.0) -> "Job":
-        """Blocks until the job ends (COMPLETED, FAILED, KILLED or LOST) and returns it.
+             poll: float = 1.0, states: Optional[Sequence[str]] = None) -> "Job":
+        """Blocks until the job ends (COMPLETED, FAILED, KILLED or LOST), or reaches one of ``states``
+        when given (e.g. ``("RUNNING",)``), and returns it.
 
         Shows a progress line (state, elapsed seconds, reason) on ``stream`` (default stderr) unless
         ``progress=False``. Raises :class:`DeadlineExceeded` when ``timeout`` seconds pass first.
@@ -106,7 +107,7 @@ class Job:
                 why = f" - {self.reason}" if self.reason else ""
                 line.show(f"job {self.id} {self.name}: {self.state} {elapsed:5.1f}s{why}",
                           key=f"{self.state}{why}")
-                if self.done:
+                if self.done or (states is not None and self.state in states):
                     return self
                 if timeout is not None and elapsed >= timeout:
                     raise DeadlineExceeded(f"job {self.id} still {self.state} after {timeout}s", status=None)
