@@ -142,6 +142,21 @@ Result<std::string> ReadReply(int fd, SteadyClock::time_point deadline) {
 
 }  // namespace
 
+LocalLauncherOptions DefaultLocalLauncherOptions() {
+  LocalLauncherOptions options;
+  std::error_code ec;
+  std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return options;
+  std::filesystem::path sibling = self.parent_path() / "stoke-supervisor";
+  if (access(sibling.c_str(), X_OK) == 0) {
+    options.supervisor_exe = sibling.string();
+    options.supervisor_args_prefix = {};
+  } else {
+    options.supervisor_exe = self.string();
+  }
+  return options;
+}
+
 Result<std::unique_ptr<LocalLauncher>> LocalLauncher::Create(LocalLauncherOptions options) {
   if (options.supervisor_exe.empty() || access(options.supervisor_exe.c_str(), X_OK) != 0) {
     return Err(Status::InvalidArgument("supervisor executable not runnable: " + options.supervisor_exe,

@@ -20,6 +20,10 @@ struct LocalLauncherOptions {
   std::chrono::milliseconds start_timeout{10'000};  // supervisor handshake limit
 };
 
+// Options for the server: the `stoke-supervisor` program next to the running executable when it is
+// there (fast start), else the running executable itself with the `_supervise` subcommand.
+LocalLauncherOptions DefaultLocalLauncherOptions();
+
 // Runs jobs on this machine, each under its own supervisor process (see supervisor.h).
 // Thread-safe: Launch, Poll and Terminate may be called concurrently.
 class LocalLauncher final : public Launcher {

@@ -460,6 +460,14 @@ TEST_F(LocalLauncherTest, CgroupModeHoldsKillsAndRemovesTheJobCgroup) {
   }
 }
 
+TEST(DefaultOptionsTest, PrefersTheSupervisorBesideTheExecutable) {
+  // This test binary is built next to stoke-supervisor.
+  LocalLauncherOptions options = DefaultLocalLauncherOptions();
+  EXPECT_EQ(std::filesystem::path(options.supervisor_exe).filename(), "stoke-supervisor");
+  EXPECT_TRUE(options.supervisor_args_prefix.empty());
+  EXPECT_EQ(std::filesystem::canonical(options.supervisor_exe), std::filesystem::canonical(STOKE_SUPERVISOR_EXE));
+}
+
 TEST(CgroupRootTest, DetectedRootHasTheMemoryController) {
   std::string root = DetectCgroupRoot();
   std::printf("cgroup root for jobs: '%s'\n", root.c_str());
