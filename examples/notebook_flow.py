@@ -19,11 +19,12 @@ import sys
 import tempfile
 import textwrap
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+# The examples/ directory: this file's, or the notebook's working directory in Jupyter.
+HERE = os.path.dirname(os.path.abspath(__file__)) if "__file__" in globals() else os.getcwd()
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "python"))  # the client from this checkout
 import stoke  # noqa: E402
 
-parser = argparse.ArgumentParser(description=__doc__)
+parser = argparse.ArgumentParser(description="Stoke notebook flow: train, search, deploy, score")
 parser.add_argument("--url", default=None)
 parser.add_argument("--token", default=None)
 parser.add_argument("--quick", action="store_true", help="fewer epochs and trials (for a smoke test)")
