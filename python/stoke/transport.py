@@ -48,7 +48,8 @@ def _raise_for(status: int, body: bytes, method: str, path: str) -> None:
     # A 404 for a path the server has no route for (rather than an unknown object) means that this server
     # does not have the feature yet; the server says so with "no route ..." (plain 404 from other servers).
     if status == 404 and (message.startswith("no route") or not code):
-        raise NotSupportedByServer(f"the server has no route {method} {path}: it does not support this yet",
+        route = path.split("?", 1)[0]
+        raise NotSupportedByServer(f"the server has no route {method} {route}: it does not support this yet",
                                    code="not_supported", status=404)
     raise error_for(status, code, message or f"HTTP {status} for {method} {path}", field)
 
