@@ -70,6 +70,8 @@ bool WriteSmall(const std::string& path, std::string_view value) {
   return ok;
 }
 
+// One job's supervision, from setup to the exit-status file. Single-threaded by design: signals
+// are taken with sigwaitinfo and fork() needs no care for other threads.
 class Supervisor {
  public:
   Supervisor(SupervisorSpec spec, int control_fd) : spec_(std::move(spec)), control_fd_(control_fd) {}
