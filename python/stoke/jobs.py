@@ -133,13 +133,15 @@ class Job:
         """The job's output (stdout+stderr) so far; ``tail`` keeps the last N lines."""
         return self._t.request("GET", f"jobs/{self.id}/logs", query={"offset": offset or None, "tail": tail}).text
 
-    def stream_logs(self, *, tail: Optional[int] = None, offset: int = 0,
+    def stream_logs(self, *, tail: Optional[int] = None, offset: int = 0, timeout: Optional[float] = None,
                     reconnect_after: float = 15.0) -> Iterator[str]:
         """Yields output lines live (without their newline) until the job ends.
 
         Uses ``follow=true`` (chunked text). A quiet stream is reopened at the byte offset reached every
         ``reconnect_after`` seconds, so a job that prints nothing for a long time does not time out.
+        Raises :class:`DeadlineExceeded` when the job is still running after ``timeout`` seconds.
         """
+        deadline = None if timeout is None else time.monotonic() + timeout
         pos = offset
         pending = b""
         if tail is not None:
@@ -151,15 +153,24 @@ class Job:
             for raw in lines:
                 yield raw.decode("utf-8", errors="replace")
             ended = False
+            wait_s = reconnect_after
+            if deadline is not None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise DeadlineExceeded(f"job {self.id} still running after {timeout}s of log streaming")
+                wait_s = min(wait_s, max(left, 0.05))
             try:
                 for piece in self._t.stream("GET", f"jobs/{self.id}/logs", query={"follow": True, "offset": pos},
-                                            headers={"Accept": "text/plain"}, timeout=reconnect_after):
+                                            headers={"Accept": "text/plain"}, timeout=wait_s):
                     pos += len(piece)
                     pending += piece
                     *lines, pending = pending.split(b"\n")
                     for raw in lines:
                         yield raw.decode("utf-8", errors="replace")
-                ended = True
+                    if deadline is not None and time.monotonic() > deadline:
+                        break
+                else:
+                    ended = True
             except socket.timeout:
                 ended = False
             if ended or self.refresh().done:
@@ -173,10 +184,11 @@ class Job:
                     yield pending.decode("utf-8", errors="replace")
                 return
 
-    def follow(self, stream: Optional[TextIO] = None, *, tail: Optional[int] = None) -> "Job":
+    def follow(self, stream: Optional[TextIO] = None, *, tail: Optional[int] = None,
+               timeout: Optional[float] = None) -> "Job":
         """Prints the output live to ``stream`` (stdout) until the job ends; returns the refreshed job."""
         out = stream if stream is not None else sys.stdout
-        for line in self.stream_logs(tail=tail):
+        for line in self.stream_logs(tail=tail, timeout=timeout):
             out.write(line + "\n")
             out.flush()
         return self.refresh()

@@ -88,19 +88,19 @@ def test_stream_logs_live_until_the_job_ends(client):
               "    print(f'line {i}', flush=True); time.sleep(0.2)\n"
               "sys.stdout.write('no-newline-at-end'); sys.stdout.flush()\n")
     job = client.submit([PY, "-c", script])
-    lines = list(job.stream_logs())
+    lines = list(job.stream_logs(timeout=60))
     assert lines == [f"line {i}" for i in range(5)] + ["no-newline-at-end"]
     assert job.refresh().state == "COMPLETED"
     # tail + follow on a finished job: the last lines, then the end.
-    assert list(job.stream_logs(tail=2)) == ["line 4", "no-newline-at-end"]
+    assert list(job.stream_logs(tail=2, timeout=60)) == ["line 4", "no-newline-at-end"]
     out = io.StringIO()
-    assert job.follow(out).state == "COMPLETED"
+    assert job.follow(out, timeout=60).state == "COMPLETED"
     assert out.getvalue().splitlines()[0] == "line 0"
 
 
 def test_stream_logs_survives_a_quiet_stretch(client):
     job = client.submit([PY, "-c", "import time; print('a', flush=True); time.sleep(2.5); print('b')"])
-    assert list(job.stream_logs(reconnect_after=0.7)) == ["a", "b"]
+    assert list(job.stream_logs(reconnect_after=0.7, timeout=60)) == ["a", "b"]
 
 
 def test_kill_and_wait_timeout(client):
