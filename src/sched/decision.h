@@ -41,6 +41,8 @@ struct Reservation {
 //   3. resize.add: add workers on the new units;
 //   4. preempt: ask those jobs to stop. Their slots are NOT reused in this Decision; report them with
 //      RunningJob::stopping = true until they exit, and the waiting job starts in a later cycle.
+//      A preempted job may also have a Resize with remove_units (it gave units to a start earlier in
+//      the cycle): those slots are used by that start once the job's workers are gone.
 // No slot, GPU or memory byte is ever given twice, counting what running jobs keep.
 struct Decision {
   std::vector<Placement> start;                 // in the order the scheduler chose them

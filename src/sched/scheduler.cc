@@ -69,6 +69,12 @@ struct Level {
   std::map<std::string, std::deque<const PendingJob*>> by_user;
 };
 
+// A pending job that waits because slots are short, and what it lacks beyond what is free.
+struct Short {
+  const PendingJob* job = nullptr;
+  Amount lacks;
+};
+
 // Units a blocked head would take back from running elastic jobs.
 struct ShrinkPlan {
   std::vector<std::pair<size_t, int>> units;  // (index into runs_, unit index), in removal order
@@ -83,7 +89,6 @@ class Cycle {
   Decision Run() {
     LoadRunning();
     LoadQueue();
-    RestoreMinimum();
     while (const PendingJob* job = PickNext()) {
       if (blocked_) {
         ConsiderBackfill(*job);
@@ -134,27 +139,6 @@ class Cycle {
     for (const PendingJob* job : order) {
       if (levels_.empty() || levels_.back().priority != job->priority) levels_.push_back(Level{job->priority, {}});
       levels_.back().by_user[job->user].push_back(job);
-    }
-  }
-
-  // Elastic jobs that lost workers (a process or GPU died) and fell below min_units get units
-  // back before the queue is served: they were admitted already, and below their minimum they
-  // cannot make progress. Highest priority first, then lowest id.
-  void RestoreMinimum() {
-    std::vector<RunState*> degraded;
-    for (RunState& run : runs_) {
-      const RunningJob& rj = *run.job;
-      if (!run.stopping && rj.max_units > rj.min_units && run.kept < rj.min_units) degraded.push_back(&run);
-    }
-    std::stable_sort(degraded.begin(), degraded.end(),
-                     [](const RunState* a, const RunState* b) { return a->job->priority > b->job->priority; });
-    for (RunState* run : degraded) {
-      while (run->kept + static_cast<int>(run->added.size()) < run->job->min_units) {
-        std::optional<Allocation> unit = pool_.TakeUnit(run->job->per_unit);
-        if (!unit) break;
-        ledger_.Add(run->job->user, pool_.Need(run->job->per_unit, 1));
-        run->added.push_back(std::move(*unit));
-      }
     }
   }
 
@@ -228,7 +212,15 @@ class Cycle {
       }
       if (victims) {
         covered = true;
-        if (with_shrink) ApplyShrink(shrink);
+        if (with_shrink) {
+          // The victims may free more than was asked of them; shrink only what they leave short,
+          // or the spare slots would go straight back to the shrunk jobs in the next cycle.
+          Amount freed_later = incoming;
+          for (size_t v : *victims) freed_later += HeldNow(runs_[v]);
+          std::set<size_t> excluded(victims->begin(), victims->end());
+          ShrinkPlan smaller = PlanShrink(job, Shortfall(deficit, freed_later), excluded);
+          ApplyShrink(smaller.remaining.IsZero() ? smaller : shrink);
+        }
         for (size_t v : *victims) {
           runs_[v].stopping = true;
           decision_.preempt.push_back(runs_[v].job->id);
@@ -242,6 +234,7 @@ class Cycle {
       reason = (waiting_on.size() == 1 ? "waiting for job " : "waiting for jobs ") + JoinIds(waiting_on) + " to stop";
     } else {
       reason = DescribeShortfall(need, free);
+      short_.push_back(Short{&job, deficit});
     }
     Block(job, need, std::move(reason));
   }
@@ -259,6 +252,15 @@ class Cycle {
     const Amount free = pool_.Free();
     if (!need.FitsIn(free)) {
       decision_.waiting_reason[job.id] = DescribeShortfall(need, free);
+      short_.push_back(Short{&job, Shortfall(need, free)});
+      return;
+    }
+    // A job refused below still claims what the reservation keeps from it: if the queue order
+    // changes (shares move), it may become the head next cycle and shrink whatever grew there.
+    const Amount lacks_beside_head = in_.policy.backfill ? Shortfall(need, blocked_->shadow.extra) : need;
+    if (const PendingJob* claimant = WouldPreempt(job, need)) {
+      decision_.waiting_reason[job.id] = "behind higher-priority job " + std::to_string(claimant->id);
+      short_.push_back(Short{&job, lacks_beside_head});
       return;
     }
     if (in_.policy.backfill) {
@@ -280,6 +282,31 @@ class Cycle {
     decision_.waiting_reason[job.id] = head.priority > job.priority
                                            ? "behind higher-priority job " + std::to_string(head.id)
                                            : "reserved for job " + std::to_string(head.id) + " (backfill)";
+    short_.push_back(Short{&job, lacks_beside_head});
+  }
+
+  // With preemption on, a job that a waiting higher-priority job could preempt for what it takes
+  // does not start: it would be stopped again in the next cycle. Returns that waiting job.
+  const PendingJob* WouldPreempt(const PendingJob& job, const Amount& need) const {
+    if (!in_.policy.preempt_lower_priority) return nullptr;
+    for (const Short& w : short_) {
+      if (w.job->priority > job.priority && need.Helps(w.lacks)) return w.job;
+    }
+    return nullptr;
+  }
+
+  // True when a waiting job could take `unit` back from `user`'s elastic job of `priority` by a
+  // shrink in the next cycle: growing into it would start a rescale ping-pong.
+  bool WouldShrinkBack(const std::string& user, int priority, const Amount& unit) const {
+    for (const Short& w : short_) {
+      if (!unit.Helps(w.lacks)) continue;
+      if (w.job->priority > priority) return true;
+      if (in_.policy.fair_share && w.job->priority == priority && w.job->user != user &&
+          ledger_.DominantShareWith(user, unit) > ledger_.DominantShare(w.job->user)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   void Start(const PendingJob& job) {
@@ -313,7 +340,7 @@ class Cycle {
   // Which elastic units `job` may take back: from lower-priority jobs, or at equal priority from a
   // user whose dominant share stays above the job's user's. Lowest priority first, then the
   // largest share, then the newest job; within a job the newest unit first.
-  ShrinkPlan PlanShrink(const PendingJob& job, const Amount& deficit) const {
+  ShrinkPlan PlanShrink(const PendingJob& job, const Amount& deficit, const std::set<size_t>& excluded = {}) const {
     ShrinkPlan plan;
     plan.remaining = deficit;
     ShareLedger ledger = ledger_;
@@ -326,7 +353,7 @@ class Cycle {
       for (size_t i = 0; i < runs_.size(); ++i) {
         const RunState& run = runs_[i];
         const RunningJob& rj = *run.job;
-        if (run.stopping || rj.max_units <= rj.min_units || kept[i] <= rj.min_units) continue;
+        if (run.stopping || excluded.contains(i) || rj.max_units <= rj.min_units || kept[i] <= rj.min_units) continue;
         const double share = ledger.DominantShare(rj.user);
         const bool lower = rj.priority < job.priority;
         const bool fairer = in_.policy.fair_share && rj.priority == job.priority && rj.user != job.user &&
@@ -371,9 +398,9 @@ class Cycle {
     std::vector<size_t> candidates;
     for (size_t i = 0; i < runs_.size(); ++i) {
       const RunState& run = runs_[i];
-      // A job that already gave units to an earlier start in this cycle keeps the rest: its Resize
-      // and a preemption in one Decision would contradict each other.
-      if (run.stopping || run.job->priority >= job.priority || shrinking.contains(i) || !run.removed.empty()) continue;
+      // A job already shrunk for an earlier start in this cycle may still be preempted (its Resize
+      // keeps the removals; the stop takes the rest): deferring it would only cost a rescale first.
+      if (run.stopping || run.job->priority >= job.priority || shrinking.contains(i)) continue;
       if (!HeldNow(run).Helps(wanted)) continue;
       candidates.push_back(i);
     }
@@ -409,9 +436,11 @@ class Cycle {
     return releases;
   }
 
-  // Idle slots that no pending job can use go to elastic jobs, one unit at a time: highest
-  // priority first, then the user with the lowest dominant share, then the lowest job id. Slots the
-  // blocked head will need stay idle; taking them would only be undone by a shrink later.
+  // Idle slots that no pending job can use go to elastic jobs, one unit at a time: first to jobs
+  // below their min_units (a worker died; they cannot progress), then highest priority, then the
+  // user with the lowest dominant share, then the lowest job id. Slots the
+  // blocked head will need stay idle (taking them would only be undone by a shrink later), unless
+  // the growing job is known to end before the head's start, as with backfill.
   void Grow() {
     struct Growable {
       const std::string* user;
@@ -419,34 +448,46 @@ class Cycle {
       JobId id;
       const Resources* per_unit;
       int units;
+      int min_units;
       int max_units;
+      UnixMillis end;  // 0 = unknown
       std::vector<Allocation>* out;
     };
     std::vector<Growable> growables;
     for (RunState& run : runs_) {
       const RunningJob& rj = *run.job;
       if (run.stopping || !run.removed.empty() || rj.max_units <= rj.min_units) continue;
-      growables.push_back(Growable{&rj.user, rj.priority, rj.id, &rj.per_unit, run.kept,
-                                   std::min(rj.max_units, kMaxUnits), &run.added});
+      growables.push_back(Growable{&rj.user, rj.priority, rj.id, &rj.per_unit,
+                                   run.kept + static_cast<int>(run.added.size()), rj.min_units,
+                                   std::min(rj.max_units, kMaxUnits),
+                                   rj.expected_end, &run.added});
     }
     for (const Started& s : started_) {
       Placement& placement = decision_.start[s.placement];
       if (MaxUnitsOf(*s.job) <= s.job->min_units) continue;
+      const UnixMillis end = s.job->max_runtime_s > 0 ? EndAfter(in_.now, s.job->max_runtime_s) : 0;
       growables.push_back(Growable{&s.job->user, s.job->priority, s.job->id, &s.job->per_unit,
-                                   static_cast<int>(placement.units.size()), MaxUnitsOf(*s.job), &placement.units});
+                                   static_cast<int>(placement.units.size()), s.job->min_units, MaxUnitsOf(*s.job), end,
+                                   &placement.units});
     }
-    Amount budget = pool_.Free();
-    if (blocked_) budget = Min(budget, blocked_->shadow.extra);
+    auto ends_in_time = [this](const Growable& g) {
+      return blocked_ && blocked_->shadow.known && g.end > 0 && g.end <= blocked_->shadow.at;
+    };
+    auto fits = [&](const Growable& g, const Amount& unit) {
+      if (!unit.FitsIn(pool_.Free())) return false;
+      return !blocked_ || ends_in_time(g) || unit.FitsIn(blocked_->shadow.extra);
+    };
     while (true) {
       Growable* best = nullptr;
-      std::tuple<int64_t, double, JobId> best_key;
+      std::tuple<bool, int64_t, double, JobId> best_key;
       for (Growable& g : growables) {
         if (g.units >= g.max_units) continue;
         const Amount unit = pool_.Need(*g.per_unit, 1);
         // Units that take nothing cannot use idle slots; growing them would only loop.
-        if (unit.IsZero() || !unit.FitsIn(budget)) continue;
+        if (unit.IsZero() || !fits(g, unit) || WouldShrinkBack(*g.user, g.priority, unit)) continue;
         const double share = in_.policy.fair_share ? ledger_.DominantShare(*g.user) : 0.0;
-        std::tuple<int64_t, double, JobId> key(-static_cast<int64_t>(g.priority), share, g.id);
+        std::tuple<bool, int64_t, double, JobId> key(g.units >= g.min_units, -static_cast<int64_t>(g.priority), share,
+                                                     g.id);
         if (best == nullptr || key < best_key) {
           best = &g;
           best_key = key;
@@ -459,10 +500,10 @@ class Cycle {
         continue;
       }
       const Amount taken = pool_.Need(*best->per_unit, 1);
+      if (blocked_ && !ends_in_time(*best)) blocked_->shadow.extra -= taken;
       best->out->push_back(std::move(*unit));
       ++best->units;
       ledger_.Add(*best->user, taken);
-      budget -= taken;
     }
   }
 
@@ -483,6 +524,7 @@ class Cycle {
   size_t level_pos_ = 0;
   std::vector<Started> started_;
   std::optional<Blocked> blocked_;
+  std::vector<Short> short_;  // jobs that wait for lack of slots, and what they lack
   Decision decision_;
 };
 

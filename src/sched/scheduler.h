@@ -16,7 +16,6 @@ namespace stoke::sched {
 Status ValidateInput(const SchedulingInput& in);
 
 // One scheduling cycle. Rules, in order (src/sched/README.md has the long form):
-//  - Elastic jobs that fell below min_units (a worker died) get units back before the queue.
 //  - Queue order: priority (higher first); at equal priority the user with the lowest dominant
 //    share (max of the CPU, GPU and memory fractions they hold, counting this cycle's starts),
 //    then submit order (seq), then id.
@@ -26,8 +25,9 @@ Status ValidateInput(const SchedulingInput& in);
 //    with policy.preempt_lower_priority, it preempts the fewest lower-priority jobs; else it waits
 //    with a reservation. Later jobs start only when they do not delay it (EASY backfill).
 //  - Infeasible jobs (more than the whole pool) never block anyone.
-//  - Leftover slots (beyond the head's reservation) grow elastic jobs one unit at a time, highest
-//    priority first, then lowest dominant share.
+//  - Leftover slots (beyond the head's reservation, and not lacked by a waiting job that could
+//    take them back) grow elastic jobs one unit at a time: jobs below min_units first, then
+//    highest priority, then lowest dominant share.
 // Returns kInvalidArgument when ValidateInput fails; nothing is decided then.
 Result<Decision> Schedule(const SchedulingInput& in);
 

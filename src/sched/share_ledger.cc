@@ -9,8 +9,10 @@ Amount ShareLedger::Used(const std::string& user) const {
   return it == used_.end() ? Amount{} : it->second;
 }
 
-double ShareLedger::DominantShare(const std::string& user) const {
-  Amount used = Used(user);
+double ShareLedger::DominantShare(const std::string& user) const { return DominantShareWith(user, Amount{}); }
+
+double ShareLedger::DominantShareWith(const std::string& user, const Amount& extra) const {
+  Amount used = Used(user) + extra;
   double share = 0.0;
   auto consider = [&share](int64_t part, int64_t whole) {
     if (whole > 0) share = std::max(share, static_cast<double>(part) / static_cast<double>(whole));

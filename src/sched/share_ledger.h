@@ -20,6 +20,8 @@ class ShareLedger {
 
   // max over the resources the pool has of used / capacity; 0 for an unknown user.
   double DominantShare(const std::string& user) const;
+  // The share `user` would have holding `extra` more.
+  double DominantShareWith(const std::string& user, const Amount& extra) const;
 
  private:
   Amount capacity_;

@@ -180,12 +180,12 @@ std::vector<Case> SchedulerCases() {
                    Input(Pool4Gpus(), {With(ElasticOnAllGpus(0), Elastic(3, 4))}, {Pending(2, 1, R(2, 1), "bob", 5)}),
                    Decision{.waiting_reason = {{2, "needs 2 GPUs, 0 free"}}, .reservation = Reservation{2, 0}}});
 
-  cases.push_back({"ElasticBelowMinIsRestoredBeforeTheQueue",
-                   Input(Pool4Gpus(), {With(Running(1, R(1, 1), {A({0}, {0})}, "alice", 0), Elastic(2, 4))},
-                         {Pending(2, 1, R(3, 1), "bob", 9)}),
-                   Decision{.resize = {{1, {A({1}, {1})}, {}}},
-                            .waiting_reason = {{2, "needs 3 GPUs, 2 free"}},
-                            .reservation = Reservation{2, 0}}});
+  cases.push_back({"ElasticBelowMinIsRestoredFirstAfterTheQueue",
+                   Input(Pool4Gpus(),
+                         {With(Running(1, R(1, 1), {A({0}, {0})}, "alice", 0), Elastic(2, 4)),
+                          With(Running(3, R(1, 1), {A({3}, {3})}, "carol", 5), Elastic(1, 4))},
+                         {Pending(2, 1, R(1, 1), "bob", 9)}),
+                   Decision{.start = {{2, {A({1}, {1})}}}, .resize = {{1, {A({2}, {2})}, {}}}}});
 
   // --- preemption ---
   const std::vector<RunningJob> one_low_job = {Running(1, R(2, 1), {A({0}, {0, 1})}, "alice", 0)};
@@ -235,15 +235,16 @@ std::vector<Case> SchedulerCases() {
                             .reservation = Reservation{2, kNow}}});
 
   cases.push_back(
-      {"JobShrunkThisCycleIsNotAlsoPreempted",
+      {"JobShrunkThisCycleCanStillBePreempted",
        Input(Pool4Gpus(),
              {With(Running(1, R(1, 1), {A({0}, {0}), A({1}, {1}), A({2}, {2})}, "alice"), Elastic(1, 4)),
               Running(2, R(1, 1), {A({3}, {3})}, "alice")},
              {Pending(3, 1, R(1, 1), "bob", 5), Pending(4, 2, R(3, 1), "bob", 5)}, PreemptOn()),
        Decision{.start = {{3, {A({2}, {2})}}},
                 .resize = {{1, {}, {2}}},
-                .waiting_reason = {{4, "needs 3 GPUs, 0 free"}},
-                .reservation = Reservation{4, 0}}});
+                .preempt = {1, 2},
+                .waiting_reason = {{4, "waiting for jobs 1, 2 to stop"}},
+                .reservation = Reservation{4, kNow}}});
 
   // --- placement and memory ---
   cases.push_back({"MemoryIsAccountedWhenThePoolHasIt",
