@@ -41,9 +41,9 @@ Result<std::string> NormalizeServerUrl(std::string_view url) {
   if (!u.starts_with("http://") && !u.starts_with("https://")) {
     return Err(Status::InvalidArgument("server URL \"" + u + "\" must start with http:// or https://", "url"));
   }
-  while (u.ends_with("/")) u.pop_back();
+  while (u.ends_with("/") && !u.ends_with("://")) u.pop_back();
   if (u.ends_with("/api/v1")) u.resize(u.size() - 7);
-  while (u.ends_with("/")) u.pop_back();
+  while (u.ends_with("/") && !u.ends_with("://")) u.pop_back();
   size_t host_start = u.find("://") + 3;
   if (host_start >= u.size() || u[host_start] == '/' || u[host_start] == ':') {
     return Err(Status::InvalidArgument("server URL \"" + u + "\" has no host", "url"));

@@ -23,11 +23,11 @@ EnvLookup ProcessEnv();
 
 // Everything the resolution looks at. Empty strings mean "not given".
 struct ConfigInputs {
-  std::string flag_url;
-  std::string flag_token;
-  std::string flag_token_file;  // path of a file holding the token (first line, trimmed)
-  EnvLookup env;                // STOKE_URL, STOKE_TOKEN
-  std::string config_path;      // the file `stoke login` writes; missing file = no values
+  std::string flag_url = {};
+  std::string flag_token = {};
+  std::string flag_token_file = {};  // path of a file holding the token (first line, trimmed)
+  EnvLookup env = {};                // STOKE_URL, STOKE_TOKEN
+  std::string config_path = {};      // the file `stoke login` writes; missing file = no values
 };
 
 // Resolves url and token, each on its own: flags > environment > config file > default.

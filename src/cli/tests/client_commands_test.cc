@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "archive/archive_extractor.h"
 #include "archive/archive_writer.h"

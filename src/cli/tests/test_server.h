@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <thread>
 
 #include <httplib.h>
@@ -13,13 +14,19 @@ class TestServer {
  public:
   TestServer() = default;
   ~TestServer() {
+    // stop() is a no-op until the accept loop runs (httplib 0.11 has no wait_until_ready), so
+    // wait for the loop to be up (or to have failed) before stopping it.
+    while (!server_.is_running() && !loop_exited_) std::this_thread::yield();
     server_.stop();
     if (thread_.joinable()) thread_.join();
   }
   httplib::Server& server() { return server_; }
   void Start() {
     port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    thread_ = std::thread([this] {
+      server_.listen_after_bind();
+      loop_exited_ = true;
+    });
   }
   int port() const { return port_; }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
@@ -27,6 +34,7 @@ class TestServer {
  private:
   httplib::Server server_;
   std::thread thread_;
+  std::atomic<bool> loop_exited_ = false;
   int port_ = 0;
 };
 
