@@ -59,8 +59,8 @@ def curve_loss(p, r):
     opt_cost = {"adam": 0.0, "rmsprop": 0.05, "sgd": 0.1}[p["optimizer"]]
     final = (0.1 + 0.5 * (math.log10(p["lr"]) + 2.5) ** 2 / 4 + 0.3 * (math.log2(p["width"]) - 8) ** 2 / 16
              + 0.4 * (p["dropout"] - 0.2) ** 2 + opt_cost)
-    speed = 0.05 + math.sqrt(p["lr"])
-    return final + (2.0 - final) * math.exp(-speed * r)
+    slowness = 0.5 + 0.5 * (1.0 - math.sqrt(p["lr"]))
+    return final + slowness / math.sqrt(r)
 
 
 def suggest_curve(trial):
@@ -143,7 +143,7 @@ def run_fidelity(pruner, sampler, seed, parallel, target, cap):
 
 
 def fidelity(args):
-    target, cap = 0.13, 3000
+    target, cap = 0.26, 3000
     for pruner in ("none", "asha", "hyperband"):
         for sampler in ("random", "tpe"):
             for seed in range(args.seeds):
