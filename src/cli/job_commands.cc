@@ -288,7 +288,7 @@ void AddLogs(CLI::App& app, EnvPtr env) {
   auto id = std::shared_ptr<IdFlags>(flags, &flags->id);
   CLI::App* cmd = AddIdCommand(app, "logs", "Print a job's output (stdout and stderr)", id, /*with_json=*/false);
   cmd->add_flag("-f,--follow", flags->follow, "keep printing new output until the job ends");
-  cmd->add_option("--tail", flags->tail, "only the last N lines")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--tail", flags->tail, "only the last N lines")->check(CLI::Range(0, 1000000));
   cmd->callback([flags, env] {
     const ClientEnvironment& e = *env;
     ApiClient client = Connect(e, flags->id.connection);
@@ -308,23 +308,20 @@ void AddLogs(CLI::App& app, EnvPtr env) {
 
 struct KillFlags {
   IdFlags id;
-  double grace_s = -1;
+  int grace_s = -1;
 };
 
 void AddKill(CLI::App& app, EnvPtr env) {
   auto flags = std::make_shared<KillFlags>();
   auto id = std::shared_ptr<IdFlags>(flags, &flags->id);
   CLI::App* cmd = AddIdCommand(app, "kill", "Stop a job (SIGTERM, then SIGKILL after the grace period)", id);
-  cmd->add_option("--grace", flags->grace_s, "seconds between SIGTERM and SIGKILL (server default 10)");
+  cmd->add_option("--grace", flags->grace_s, "seconds between SIGTERM and SIGKILL (server default 10)")
+      ->check(CLI::Range(0, 3600));
   cmd->callback([flags, env] {
     const ClientEnvironment& e = *env;
     ApiClient client = Connect(e, flags->id.connection);
     Query query;
-    if (flags->grace_s >= 0) {
-      std::ostringstream grace;
-      grace << flags->grace_s;
-      query.emplace_back("grace_s", grace.str());
-    }
+    if (flags->grace_s >= 0) query.emplace_back("grace_s", std::to_string(flags->grace_s));
     json job = Unwrap(e, client.Post(JobPath(flags->id.id, "/kill"), json::object(), query));
     if (flags->id.connection.json) {
       PrintJson(e, job);
@@ -421,8 +418,8 @@ void AddMetrics(CLI::App& app, EnvPtr env) {
   auto id = std::shared_ptr<IdFlags>(flags, &flags->id);
   CLI::App* cmd = AddIdCommand(app, "metrics", "Show a job's metrics: last values, or the points of one", id);
   cmd->add_option("--name", flags->name, "print the points of these series (comma list)");
-  cmd->add_option("--points", flags->points, "at most N points per series (server downsamples)")
-      ->check(CLI::PositiveNumber);
+  cmd->add_option("--points", flags->points, "at most N points per series, 2..100000 (server downsamples)")
+      ->check(CLI::Range(2, 100000));
   cmd->callback([flags, env] {
     const ClientEnvironment& e = *env;
     ApiClient client = Connect(e, flags->id.connection);

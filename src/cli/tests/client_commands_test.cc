@@ -112,6 +112,8 @@ class FakeStoke {
       });
     });
     s.Post("/api/v1/jobs/42/kill", [this](const httplib::Request& req, httplib::Response& res) {
+      std::lock_guard lock(mu_);
+      kill_query = req.params;
       res.status = 202;
       res.set_content(MakeJob(42, "KILLED", 143).dump(), "application/json");
     });
@@ -161,7 +163,7 @@ class FakeStoke {
   json submitted;
   std::string code_part;
   std::vector<httplib::Params> list_queries;
-  httplib::Params logs_query, metrics_query;
+  httplib::Params logs_query, metrics_query, kill_query;
 
  private:
   std::mutex mu_;
@@ -375,6 +377,8 @@ TEST_F(ClientCommandsTest, KillAndRm) {
   Outcome kill = Run({"kill", "42", "--grace", "2"});
   ASSERT_EQ(kill.code, 0) << kill.err;
   EXPECT_EQ(kill.out, "job 42 KILLED\n");
+  EXPECT_EQ(fake_.kill_query.find("grace_s")->second, "2");
+  EXPECT_EQ(Run({"kill", "42", "--grace", "1.5"}).code, 2);
   Outcome rm = Run({"rm", "42"});
   ASSERT_EQ(rm.code, 0) << rm.err;
   EXPECT_EQ(rm.out, "removed job 42\n");
