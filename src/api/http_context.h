@@ -1,0 +1,44 @@
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "common/status.h"
+#include "service/principal.h"
+
+namespace stoke::api {
+
+// What a handler gets besides the raw request: the authenticated caller.
+struct RequestContext {
+  service::Principal principal;
+};
+
+using Handler = std::function<Status(const httplib::Request&, httplib::Response&, const RequestContext&)>;
+
+// One REST route. The table of routes is the source of both the HTTP dispatch and openapi.json,
+// so the document describes what the server really does.
+struct Route {
+  std::string method;        // GET, POST, DELETE, PUT
+  std::string pattern;       // httplib regex, e.g. R"(/api/v1/jobs/(\d+))"
+  std::string openapi_path;  // "/api/v1/jobs/{id}"
+  std::string summary;
+  bool needs_auth = true;
+  Handler handler;
+  std::vector<std::string> query_params = {};
+};
+
+// Response helpers shared by handler files.
+void WriteJson(httplib::Response& res, int status, const std::string& body);
+void WriteError(httplib::Response& res, const Status& status);
+// Parses the path id captured by the route regex; NotFound on junk.
+Result<int64_t> PathId(const httplib::Request& req, size_t index = 1);
+// Query parameter helpers with field-named errors.
+Result<std::optional<int64_t>> QueryInt(const httplib::Request& req, const std::string& name, int64_t min, int64_t max);
+// Checks Content-Type is JSON and the body is within `max_bytes`; returns the parsed body.
+Result<nlohmann::json> JsonBody(const httplib::Request& req, size_t max_bytes = 1 << 20);
+
+}  // namespace stoke::api
