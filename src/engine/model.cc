@@ -58,6 +58,14 @@ Result<std::unique_ptr<Model>> Model::Load(const TrainOptions& options) {
         for (const auto& p : impl->module.parameters()) {
           if (p.requires_grad()) impl->params.push_back(p);
         }
+        // A module exported with no parameter marked trainable (common for modules built
+        // outside autograd) trains all of them; otherwise frozen parameters stay frozen.
+        if (impl->params.empty()) {
+          for (auto p : impl->module.parameters()) {
+            p.requires_grad_(true);
+            impl->params.push_back(p);
+          }
+        }
       },
       "loading " + options.model_path);
   if (!s.ok()) return Err(Status::InvalidArgument(s.message(), "model"));
