@@ -1,6 +1,6 @@
 // Test harness: a real `stoke server` on a free port with a temp data dir, a REST client for seeding,
 // and Debian's chromium driven by playwright-core (never a downloaded browser).
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -15,7 +15,14 @@ export const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
 // Screenshots are written only when asked (npm run screenshots), never by a plain test run.
 export const screenshotDir = process.env.STOKE_SCREENSHOTS || '';
 
+let built = false;
+
 export function preflight() {
+  // Copy the current sources into dist/ so the tests never run stale assets.
+  if (!built && existsSync(join(here, '..', 'node_modules', 'uplot'))) {
+    execFileSync(process.execPath, [join(here, '..', 'build.mjs')], { stdio: 'ignore' });
+    built = true;
+  }
   const missing = [];
   if (!existsSync(stokeBin)) missing.push(`stoke binary ${stokeBin} (build it, or set STOKE_BIN)`);
   if (!existsSync(join(webRoot, 'index.html'))) missing.push(`${webRoot}/index.html (run npm install or node web/build.mjs)`);
@@ -116,7 +123,11 @@ export async function launchBrowser() {
   const page = context.pages()[0] || await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(`console: ${m.text()}`); });
+  // Error answers the UI handles (401 for a bad token, 400 from validation) log "Failed to load resource";
+  // anything else on the console counts.
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/Failed to load resource: the server responded with a status of 4\d\d/.test(m.text())) errors.push(`console: ${m.text()}`);
+  });
   return {
     context, page, errors,
     async close() {

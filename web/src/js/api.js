@@ -77,17 +77,37 @@ export async function download(path, query, fallbackName) {
   return blob.size;
 }
 
-// Streams a text response to onText(text, bytes) until it ends or signal aborts; returns the response.
-export async function streamText(path, query, onText, signal) {
-  const res = await request(path, { query, signal });
+// Reads a text/event-stream response (fetch, so the bearer header goes along; EventSource cannot send it)
+// and calls onEvent(type, data) per event until the stream ends or signal aborts. Chromium delivers SSE as
+// it arrives, whereas it holds back the first KiB of a streamed text/plain body.
+export async function streamEvents(path, query, onEvent, signal) {
+  const res = await request(path, { query, signal, headers: { Accept: 'text/event-stream' } });
   const reader = res.body.getReader();
   const decoder = new TextDecoder();
+  let buffer = '';
+  const flush = (block) => {
+    let type = 'message';
+    const data = [];
+    for (const line of block.split('\n')) {
+      if (line.startsWith(':')) continue;
+      const colon = line.indexOf(':');
+      const key = colon < 0 ? line : line.slice(0, colon);
+      let value = colon < 0 ? '' : line.slice(colon + 1);
+      if (value.startsWith(' ')) value = value.slice(1);
+      if (key === 'event') type = value;
+      else if (key === 'data') data.push(value);
+    }
+    if (data.length || type !== 'message') onEvent(type, data.join('\n'));
+  };
   for (;;) {
     const { value, done } = await reader.read();
     if (done) break;
-    onText(decoder.decode(value, { stream: true }), value.byteLength);
+    buffer += decoder.decode(value, { stream: true }).replace(/\r\n?/g, '\n');
+    let cut;
+    while ((cut = buffer.indexOf('\n\n')) >= 0) {
+      flush(buffer.slice(0, cut));
+      buffer = buffer.slice(cut + 2);
+    }
   }
-  const rest = decoder.decode();
-  if (rest) onText(rest, 0);
-  return res;
+  if (buffer.trim()) flush(buffer);
 }

@@ -1,6 +1,6 @@
 // One job: details, state timeline, kill / result download / delete, live logs (follow) and metric charts
 // (one chart per metric family, e.g. loss + val_loss; drag to zoom, which re-fetches that step range).
-import { api, download, request, streamText } from '../api.js';
+import { api, download, request, streamEvents } from '../api.js';
 import { alignSeries, lineChart } from '../charts.js';
 import { badge, clear, h, toast } from '../dom.js';
 import { elapsed, fmtBytes, fmtDuration, fmtTime, kFinalStates } from '../format.js';
@@ -161,9 +161,11 @@ export async function render(main, { args }, ctx) {
   });
   rangeForm.querySelector('#zoom-reset').addEventListener('click', () => zoom(null, null));
 
-  // Logs: the tail first, then follow from its byte offset; reconnects while the job runs.
+  // Logs: the tail first, then follow (SSE, one event per line) from its byte offset; reconnects while
+  // the job runs.
   const followBox = h('input', { type: 'checkbox', id: 'autoscroll', checked: true });
   const pre = h('pre', { class: 'logs', id: 'logs', tabindex: 0, 'aria-label': 'Job output', 'aria-live': 'off' });
+  const utf8 = new TextEncoder();
   let offset = 0;
   const appendLog = (text) => {
     pre.append(text);
@@ -174,14 +176,19 @@ export async function render(main, { args }, ctx) {
     const first = await request(`/jobs/${id}/logs`, { query: { tail: 2000 }, signal: ctx.signal });
     appendLog(await first.text());
     offset = Number(first.headers.get('X-Stoke-Log-Offset') || 0);
-    while (ctx.alive && !kFinalStates.has(job.state)) {
+    let ended = kFinalStates.has(job.state);
+    while (ctx.alive && !ended) {
       try {
-        await streamText(`/jobs/${id}/logs`, { follow: 'true', offset }, (text, bytes) => { offset += bytes; appendLog(text); }, ctx.signal);
+        await streamEvents(`/jobs/${id}/logs`, { follow: 'true', offset }, (type, data) => {
+          if (type === 'end') { ended = true; return; }
+          offset += utf8.encode(data).length + 1;
+          appendLog(`${data}\n`);
+        }, ctx.signal);
       } catch (e) {
         if (!ctx.alive) return;
-        await new Promise((r) => setTimeout(r, 1000));
       }
-      if (!kFinalStates.has(job.state)) job = await api(`/jobs/${id}`, { signal: ctx.signal });
+      // A dropped connection (no `end` event) resumes from the offset after a pause.
+      if (!ended) await new Promise((r) => setTimeout(r, 1000));
     }
     pre.dataset.complete = 'true';
   };
