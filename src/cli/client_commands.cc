@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <iostream>
+#include <string_view>
 
 #include "cli/byte_size.h"
 #include "cli/command_support.h"
@@ -38,7 +39,14 @@ int RunCli(CLI::App& app, int argc, const char* const* argv, std::ostream& err) 
     return e.get_exit_code();
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) return app.exit(e);  // --help
-    err << "error: " << e.what() << "\n(run with --help for usage)\n";
+    err << "error: " << e.what() << "\n";
+    bool in_submit = false;
+    for (int i = 1; i < argc; ++i) in_submit = in_submit || std::string_view(argv[i]) == "submit";
+    if (in_submit && dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr) {
+      err << "(put the job's command after --: stoke submit [flags] -- CMD ARGS...)\n";
+    } else {
+      err << "(run with --help for usage)\n";
+    }
     return kExitUsage;
   }
   return kExitOk;

@@ -1,6 +1,11 @@
 #include "cli/client_config.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <cstdlib>
 #include <filesystem>
@@ -90,19 +95,18 @@ Status SaveConfigFile(const std::string& path, const ClientConfig& config) {
     if (ec) return Status::PermissionDenied("cannot create " + dir.string() + ": " + ec.message());
     ::chmod(dir.c_str(), 0700);
   }
-  nlohmann::json doc = {{"url", config.url}, {"token", config.token}};
+  std::string text = nlohmann::json{{"url", config.url}, {"token", config.token}}.dump(2) + "\n";
   std::string tmp = path + ".tmp";
-  // Create with 0600 from the start so the token is never readable by others, not even briefly.
-  ::mode_t old_mask = ::umask(077);
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    ::umask(old_mask);
-    if (!out) return Status::PermissionDenied("cannot write " + tmp);
-    out << doc.dump(2) << "\n";
-    out.close();
-    if (!out) return Status::Internal("cannot write " + tmp);
+  // Created 0600 from the start (and forced so over a stale tmp file): the token is never readable by others.
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::PermissionDenied("cannot write " + tmp + ": " + std::strerror(errno));
+  bool written = ::fchmod(fd, 0600) == 0 && ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  written = ::fsync(fd) == 0 && written;
+  ::close(fd);
+  if (!written) {
+    ::unlink(tmp.c_str());
+    return Status::Internal("cannot write " + tmp);
   }
-  ::chmod(tmp.c_str(), 0600);
   fs::rename(tmp, path, ec);
   if (ec) return Status::Internal("cannot replace " + path + ": " + ec.message());
   return Status::Ok();

@@ -254,6 +254,10 @@ TEST_F(ClientCommandsTest, BadUsageExitsTwoAndNamesTheField) {
   EXPECT_EQ(unknown.code, 2);
   EXPECT_TRUE(unknown.err.starts_with("error: ")) << unknown.err;
 
+  Outcome no_dashes = Run({"submit", "python3", "train.py", "--lr", "0.1"});
+  EXPECT_EQ(no_dashes.code, 2);
+  EXPECT_NE(no_dashes.err.find("after --"), std::string::npos) << no_dashes.err;
+
   Outcome help = Run({"ls", "--help"});
   EXPECT_EQ(help.code, 0);
 }
