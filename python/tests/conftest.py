@@ -19,6 +19,11 @@ from stoke_server import StokeServer, find_binary  # noqa: E402
 _servers = []
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: runs longer than a few seconds (notebook flow, pip install); "
+                                       "select with -m slow, leave out with -m 'not slow'")
+
+
 @pytest.fixture(scope="session")
 def server():
     binary = find_binary()

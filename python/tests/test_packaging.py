@@ -12,6 +12,7 @@ import pytest
 PYTHON_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+@pytest.mark.slow
 def test_pip_install_into_a_venv(tmp_path):
     if subprocess.run([sys.executable, "-c", "import venv, ensurepip"], capture_output=True).returncode != 0:
         pytest.skip("python3-venv is not installed")
