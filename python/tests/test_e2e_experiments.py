@@ -3,6 +3,7 @@ route) and elastic training (skipped until the server runs `type: elastic` jobs)
 
 from __future__ import annotations
 
+import io
 import textwrap
 
 import pytest
@@ -65,7 +66,9 @@ def code(tmp_path):
 def test_experiment_from_dict_best_trials_curves(client, experiments_supported, code, job_env):
     exp = client.create_experiment(_spec(job_env), code_dir=code)
     assert isinstance(exp, stoke.Experiment) and exp.name == "py-grid"
-    exp.wait(timeout=90, progress=False)
+    shown = io.StringIO()
+    exp.wait(timeout=90, stream=shown)
+    assert f"experiment {exp.id} py-grid: COMPLETED 100% trials 3 done" in shown.getvalue(), shown.getvalue()
     assert exp.state == "COMPLETED", exp.info
     best = exp.best()
     assert best["params"]["x"] == pytest.approx(0.3)

@@ -305,3 +305,16 @@ def test_report_with_the_server_gone_is_bounded(monkeypatch):
         warnings.simplefilter("always")
         assert stoke.report(1, loss=1.0) is False
     assert time.monotonic() - start < 5
+
+
+def test_metric_frames_need_pandas_or_say_so():
+    from stoke.jobs import series_frame
+    series = {"loss": [(0, 1.0), (2, 0.5)], "acc": [(2, 0.9)]}
+    try:
+        import pandas  # noqa: F401
+    except ImportError:
+        with pytest.raises(ImportError, match="pandas"):
+            series_frame(series)
+        return
+    frame = series_frame(series)
+    assert list(frame.index) == [0, 2] and frame.loc[2, "acc"] == 0.9 and frame.loc[0, "loss"] == 1.0
