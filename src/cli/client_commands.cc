@@ -32,13 +32,13 @@ void RegisterClientCommands(CLI::App& app, std::shared_ptr<const ClientEnvironme
   internal::RegisterClusterCommands(app, environment);
 }
 
-int RunCli(CLI::App& app, int argc, const char* const* argv, std::ostream& err) {
+int RunCli(CLI::App& app, int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::RuntimeError& e) {
     return e.get_exit_code();
   } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) return app.exit(e);  // --help
+    if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) return app.exit(e, out, err);  // --help
     err << "error: " << e.what() << "\n";
     bool in_submit = false;
     for (int i = 1; i < argc; ++i) in_submit = in_submit || std::string_view(argv[i]) == "submit";
@@ -52,7 +52,9 @@ int RunCli(CLI::App& app, int argc, const char* const* argv, std::ostream& err) 
   return kExitOk;
 }
 
-int RunCli(CLI::App& app, int argc, const char* const* argv) { return RunCli(app, argc, argv, std::cerr); }
+int RunCli(CLI::App& app, int argc, const char* const* argv) {
+  return RunCli(app, argc, argv, std::cout, std::cerr);
+}
 
 namespace internal {
 

@@ -40,7 +40,8 @@ void RegisterClientCommands(CLI::App& app, std::shared_ptr<const ClientEnvironme
 // Parses argv and runs the chosen command. Returns the exit code: 0 success (and --help),
 // 2 bad usage (CLI11 parse errors are printed as "error: ..."), 1 other failures, or the code a
 // command chose (submit --wait passes on the job's exit code).
-int RunCli(CLI::App& app, int argc, const char* const* argv, std::ostream& err);
+// Help goes to `out`, parse errors to `err` (std::cout and std::cerr in the 3-argument form).
+int RunCli(CLI::App& app, int argc, const char* const* argv, std::ostream& out, std::ostream& err);
 int RunCli(CLI::App& app, int argc, const char* const* argv);
 
 // Exit codes.

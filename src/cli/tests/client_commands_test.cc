@@ -95,6 +95,9 @@ class FakeStoke {
       std::lock_guard lock(mu_);
       list_queries.push_back(req.params);
       json page = {{"jobs", {MakeJob(43, "RUNNING"), MakeJob(42, "FAILED", 3)}}, {"next_cursor", nullptr}};
+      if (paginate && !req.has_param("cursor")) {
+        page = {{"jobs", {MakeJob(45, "QUEUED")}}, {"next_cursor", "45"}};
+      }
       res.set_content(page.dump(), "application/json");
     });
     s.Get("/api/v1/whoami", [this](const httplib::Request&, httplib::Response& res) {
@@ -157,6 +160,7 @@ class FakeStoke {
 
   std::string token = "tok";
   bool admin = false;
+  bool paginate = false;  // answer a first page of one job with a cursor
   std::string result_archive;
   // States GET /jobs/42 answers, in turn (the last one repeats).
   std::deque<std::pair<std::string, std::optional<int>>> states = {{"RUNNING", std::nullopt}};
@@ -209,7 +213,7 @@ class ClientCommandsTest : public ::testing::Test {
     args.insert(args.begin(), "stoke");
     std::vector<const char*> argv;
     for (const std::string& a : args) argv.push_back(a.c_str());
-    int code = RunCli(app, static_cast<int>(argv.size()), argv.data(), err);
+    int code = RunCli(app, static_cast<int>(argv.size()), argv.data(), out, err);
     return {code, out.str(), err.str()};
   }
 
@@ -260,6 +264,7 @@ TEST_F(ClientCommandsTest, BadUsageExitsTwoAndNamesTheField) {
 
   Outcome help = Run({"ls", "--help"});
   EXPECT_EQ(help.code, 0);
+  EXPECT_NE(help.out.find("--all-users"), std::string::npos) << help.out;
 }
 
 TEST_F(ClientCommandsTest, ServerErrorExitsOneWithItsField) {
@@ -297,6 +302,14 @@ TEST_F(ClientCommandsTest, WaitExitsWithTheJobsExitCode) {
   std::vector<std::string> got;
   for (std::string line; std::getline(lines, line);) got.push_back(line.substr(0, line.find(' ', 7)));
   EXPECT_EQ(got, (std::vector<std::string>{"job 42 QUEUED", "job 42 RUNNING", "job 42 FAILED"})) << o.err;
+}
+
+TEST_F(ClientCommandsTest, WaitWithJsonPrintsOnlyTheFinalJob) {
+  fake_.states = {{"RUNNING", std::nullopt}, {"COMPLETED", 0}};
+  Outcome o = Run({"submit", "--json", "--wait", "--", "x"});
+  ASSERT_EQ(o.code, 0) << o.err;
+  json job = json::parse(o.out);  // one document: would throw on two
+  EXPECT_EQ(job["state"], "COMPLETED");
 }
 
 TEST_F(ClientCommandsTest, WaitMapsTerminalStates) {
@@ -349,6 +362,20 @@ TEST_F(ClientCommandsTest, LsPrintsAnAlignedTable) {
   EXPECT_EQ(q.find("state")->second, "RUNNING,FAILED");
   EXPECT_EQ(q.find("limit")->second, "10");
   EXPECT_EQ(q.count("user"), 0u);  // not an admin: the server already shows only alice's jobs
+}
+
+TEST_F(ClientCommandsTest, LsFollowsTheCursorUpToTheLimit) {
+  fake_.paginate = true;
+  Outcome o = Run({"ls", "--json", "--limit", "2"});
+  ASSERT_EQ(o.code, 0) << o.err;
+  json jobs = json::parse(o.out)["jobs"];
+  ASSERT_EQ(jobs.size(), 3u);  // the second page may hold more than asked; nothing is dropped
+  EXPECT_EQ(jobs[0]["id"], 45);
+  EXPECT_EQ(jobs[1]["id"], 43);
+  ASSERT_EQ(fake_.list_queries.size(), 2u);
+  EXPECT_EQ(fake_.list_queries[0].find("limit")->second, "2");
+  EXPECT_EQ(fake_.list_queries[1].find("cursor")->second, "45");
+  EXPECT_EQ(fake_.list_queries[1].find("limit")->second, "1");
 }
 
 TEST_F(ClientCommandsTest, LsNarrowsAdminsToTheirOwnJobsUnlessAllUsers) {
