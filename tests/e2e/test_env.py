@@ -164,8 +164,9 @@ def test_cli_submit_dir_uploads_code(server, client, scratch):
         (code / name).write_bytes(data)
     r = server.cli("submit", "--json", "--wait", "--dir", str(code), "--", PY, "train.py", timeout_s=60)
     assert r.returncode == 0, (r.stdout, r.stderr)
-    jobs = client.get("jobs", query={"limit": 1}).json()["jobs"]
-    assert "payload-42" in client.logs(jobs[0]["id"])
+    job = json.loads(r.stdout)
+    assert job["state"] == "COMPLETED", job
+    assert "payload-42" in client.logs(job["id"])
 
 
 # Not spelled out in docs/api.md; a security expectation (kept last because the suite runs with -x).
