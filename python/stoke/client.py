@@ -143,13 +143,12 @@ class Client:
     def experiment(self, experiment_id: int) -> Experiment:
         return Experiment(self._t, self._t.get_json(f"experiments/{int(experiment_id)}"))
 
-    def experiments(self, *, state: Union[str, Sequence[str], None] = None, limit: int = 50) -> List[Experiment]:
-        if isinstance(state, str):
-            state = [state]
+    def experiments(self, *, state: Optional[str] = None, limit: int = 50) -> List[Experiment]:
+        """Experiments newest first, optionally only those in ``state`` (RUNNING, COMPLETED, ...)."""
         out: List[Experiment] = []
         cursor: Optional[str] = None
         while len(out) < limit:
-            doc = self._t.get_json("experiments", query={"state": list(state) if state else None,
+            doc = self._t.get_json("experiments", query={"state": state,
                                                          "limit": min(500, limit - len(out)), "cursor": cursor})
             out.extend(Experiment(self._t, e) for e in doc.get("experiments", []))
             cursor = doc.get("next_cursor")

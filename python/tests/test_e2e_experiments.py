@@ -97,6 +97,25 @@ def test_experiment_from_yaml_file_and_spec_errors(client, experiments_supported
     assert e.value.field.startswith("space.x"), e.value
 
 
+def test_stop_resume_delete(client, experiments_supported, tmp_path):
+    spec = {"name": "py-stop", "objective": {"metric": "score", "direction": "maximize"},
+            "space": {"x": {"type": "float", "min": 0.0, "max": 1.0}}, "algorithm": {"name": "random"},
+            "budget": {"max_trials": 4, "max_parallel": 1},
+            "trial": {"argv": ["sleep", "60"], "resources": {"cpus": 1}}}
+    exp = client.create_experiment(spec)
+    assert exp.state == "RUNNING"
+    assert exp.id in [e.id for e in client.experiments(state="RUNNING")]
+    with pytest.raises(stoke.Conflict):
+        exp.delete()  # still running
+    assert exp.stop().state == "STOPPED"
+    assert exp.wait(timeout=30, progress=False).state == "STOPPED"
+    assert exp.resume().state == "RUNNING"
+    exp.stop()
+    exp.delete()
+    with pytest.raises(stoke.NotFound):
+        client.experiment(exp.id)
+
+
 def test_elastic_training(client, tmp_path):
     pytest.importorskip("torch")
     import numpy as np
