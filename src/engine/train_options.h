@@ -41,7 +41,8 @@ struct TrainOptions {
   uint64_t seed = 0;
   bool shuffle = true;
   int threads = 0;  // torch intra-op threads; 0 keeps torch's default
-  bool resume = false;  // continue from output_dir/checkpoint.pt when present
+  bool resume = false;
+  bool jit_optimize = false;  // TorchScript's optimizing executor (process-wide switch)  // continue from output_dir/checkpoint.pt when present
 
   int64_t bucket_bytes = 25 << 20;
   std::chrono::milliseconds collective_timeout{10000};

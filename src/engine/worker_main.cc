@@ -5,6 +5,7 @@
 //   stoke-worker scale --store tcp://host:port --target 2
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -82,6 +83,7 @@ void AddTrainFlags(CLI::App& app, TrainFlags& f) {
   app.add_flag("!--no-shuffle", o.shuffle);
   app.add_option("--threads", o.threads, "torch intra-op threads (0: default)");
   app.add_flag("--resume", o.resume, "continue from <output>/checkpoint.pt");
+  app.add_flag("--jit-optimize", o.jit_optimize, "use TorchScript's optimizing executor");
   app.add_option("--bucket-mb", f.bucket_mb, "gradient all-reduce bucket size");
   app.add_option("--collective-timeout-ms", f.collective_timeout_ms, "a peer silent this long is lost");
   app.add_option("--audit-dir", o.audit_dir, "log contributed samples per step (tests)");
@@ -160,6 +162,8 @@ int RunRendezvous(int port, const std::string& host, elastic::CoordinatorRunnerO
 }  // namespace
 
 int main(int argc, char** argv) {
+  // stdout carries the machine-readable summary; logs go to stderr.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("stoke"));
   spdlog::set_pattern("[%H:%M:%S.%e] [worker %P] %v");
   CLI::App app{"stoke-worker: elastic data-parallel training on libtorch"};
   app.require_subcommand(1);
