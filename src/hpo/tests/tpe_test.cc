@@ -57,6 +57,32 @@ TEST(ParzenEstimatorTest, NumericDensityIntegratesToOneAndPeaksAtObservations) {
   EXPECT_GT(probe_out[0], probe_out[1]);
 }
 
+TEST(ParzenEstimatorTest, BandwidthWeightedIsTheMixtureReweightedBySigma) {
+  // Up to a constant in x, the bandwidth-weighted log density is the mixture whose kernel weights
+  // are w_k * sigma_k: the difference between the two must not depend on x.
+  const ParamSpec x = ParamSpec::Float("x", 0, 10);
+  std::vector<double> a{1.0}, b{1.3}, c{7.0};
+  const std::vector<const std::vector<double>*> rows{&a, &b, &c};
+  const std::vector<double> w{1, 2, 1};
+  ParzenOptions bw;
+  bw.bandwidth_weighted = true;
+  const ParzenEstimator weighted({&x}, {0}, rows, w, bw);
+  // Neighbour sigmas for mus {1, 1.3, 7, prior 5} in [0, 10] (endpoints off), clipped to >= 10/5:
+  // sorted 1, 1.3, 5, 7 -> 0.3 (first: gap to next), 3.7, 2.0 (last: gap to previous); prior 10.
+  const double mu[] = {1.0, 1.3, 7.0, 5.0};
+  const double sigma[] = {2.0, 3.7, 2.0, 10.0};
+  const double weight[] = {1, 2, 1, 1};
+  auto reweighted = [&](double xv) {
+    double sum = 0;
+    for (int k = 0; k < 4; ++k) sum += weight[k] * sigma[k] * std::exp(truncnorm::LogPdf(xv, mu[k], sigma[k], 0, 10));
+    return std::log(sum);
+  };
+  std::vector<double> pts{0.5, 3.0, 6.5, 9.5}, out;
+  weighted.LogPdf(pts, out);
+  const double offset = out[0] - reweighted(pts[0]);
+  for (size_t i = 1; i < pts.size(); ++i) EXPECT_NEAR(out[i] - reweighted(pts[i]), offset, 1e-9) << pts[i];
+}
+
 TEST(ParzenEstimatorTest, CategoricalIsSmoothedCounts) {
   const ParamSpec c = ParamSpec::Categorical("c", {"a", "b", "c"});
   std::vector<double> o1{1}, o2{1}, o3{2};

@@ -126,7 +126,7 @@ ParzenEstimator::ParzenEstimator(const std::vector<const ParamSpec*>& dims, cons
       const double a = (b.low - dim.mu[k]) / s, z = (b.high - dim.mu[k]) / s;
       // Kernels far from both bounds lose no mass (erfc(8/sqrt2) ~ 1e-15): skip two erfc calls.
       const double log_mass = (a < -8 && z > 8) ? 0.0 : truncnorm::LogMass(a, z);
-      dim.log_norm[k] = -std::log(s) - log_sqrt_2pi - log_mass;
+      dim.log_norm[k] = (options.bandwidth_weighted ? 0.0 : -std::log(s)) - log_sqrt_2pi - log_mass;
       dim.inv_sigma[k] = 1.0 / s;
     }
   }

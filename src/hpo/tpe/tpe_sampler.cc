@@ -93,6 +93,7 @@ Result<ParamSample> TpeSampler::Sample(const TrialHistory& history, const Search
   popt.consider_magic_clip = options_.consider_magic_clip;
   popt.consider_endpoints = options_.consider_endpoints;
   popt.multivariate = options_.multivariate;
+  popt.bandwidth_weighted = options_.bandwidth_weighted;
 
   // One model per group of dimensions: all at once (multivariate) or one at a time.
   std::vector<std::vector<size_t>> groups;
