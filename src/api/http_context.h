@@ -29,6 +29,8 @@ struct Route {
   bool needs_auth = true;
   Handler handler;
   std::vector<std::string> query_params = {};
+  // Writes an error in another API's format (the WMLA layer); null = Stoke's JSON error.
+  std::function<void(httplib::Response&, const Status&)> error_writer = nullptr;
 };
 
 // Response helpers shared by handler files.

@@ -338,8 +338,10 @@ std::vector<Route> JobRoutes(JobService& jobs) {
                  STOKE_ASSIGN_OR_RETURN(int64_t id, PathId(req));
                  STOKE_ASSIGN_OR_RETURN(json body, JsonBody(req, 16 << 20));
                  STOKE_ASSIGN_OR_RETURN(auto points, ParseMetricsBody(body));
-                 STOKE_ASSIGN_OR_RETURN(int64_t n, jobs.PostMetrics(ctx.principal, id, std::move(points)));
-                 WriteJson(res, 200, json{{"accepted", n}}.dump());
+                 size_t items = body.is_array() ? body.size() : body["metrics"].size();
+                 auto posted = jobs.PostMetrics(ctx.principal, id, std::move(points));
+                 if (!posted) return posted.error();
+                 WriteJson(res, 200, json{{"accepted", items}}.dump());
                  return Status::Ok();
                }});
   r.push_back({"GET", R"(/api/v1/jobs/(\d+)/metrics)", "/api/v1/jobs/{id}/metrics",

@@ -100,7 +100,12 @@ void RestServer::Install() {
       RequestContext ctx;
       Status status;
       if (rp->needs_auth) {
-        auto principal = deps_.auth.Authenticate(req.get_header_value("Authorization"));
+        // WMLA clients send X-Auth-Token; everyone else Authorization: Bearer.
+        std::string authorization = req.get_header_value("Authorization");
+        if (authorization.empty() && req.has_header("X-Auth-Token")) {
+          authorization = "Bearer " + req.get_header_value("X-Auth-Token");
+        }
+        auto principal = deps_.auth.Authenticate(authorization);
         if (!principal) {
           status = principal.error();
         } else {
@@ -115,7 +120,13 @@ void RestServer::Install() {
           status = Status::Internal("internal error while handling the request");
         }
       }
-      if (!status.ok()) WriteError(res, status);
+      if (!status.ok()) {
+        if (rp->error_writer) {
+          rp->error_writer(res, status);
+        } else {
+          WriteError(res, status);
+        }
+      }
       double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       metrics_->Observe(rp->method, rp->openapi_path, secs);
     };

@@ -419,11 +419,11 @@ Status ExperimentService::Tick(Entry& entry) {
     }
     if (!IsTerminal(job->state)) continue;
     hpo::ExitReason reason = hpo::ExitReason::kCompleted;
-    if (t.stop_requested) {
+    if (job->state == JobState::kCompleted && t.value) {
+      t.state = TrialState::kCompleted;  // it may have finished before a stop reached it
+    } else if (t.stop_requested) {
       reason = hpo::ExitReason::kPruned;
       t.state = TrialState::kPruned;
-    } else if (job->state == JobState::kCompleted && t.value) {
-      t.state = TrialState::kCompleted;
     } else {
       reason = hpo::ExitReason::kFailed;
       t.state = TrialState::kFailed;

@@ -76,6 +76,12 @@ bool JobRunner::IsActive(JobId id) const {
   return active_.contains(id);
 }
 
+std::string JobRunner::WaitingReason(JobId id) const {
+  std::lock_guard lock(mu_);
+  auto it = waiting_reason_.find(id);
+  return it == waiting_reason_.end() ? std::string() : it->second;
+}
+
 ClusterSnapshot JobRunner::Snapshot() const {
   std::lock_guard lock(mu_);
   ClusterSnapshot snap;

@@ -64,6 +64,8 @@ class JobRunner {
   // Ask a running job to stop (whole tree, SIGTERM then SIGKILL after grace_s).
   void RequestKill(JobId id, int grace_s, const std::string& by);
   bool IsActive(JobId id) const;
+  // Why a queued job has not started, from the last scheduling cycle ("" when unknown).
+  std::string WaitingReason(JobId id) const;
 
   ClusterSnapshot Snapshot() const;
 

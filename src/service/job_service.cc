@@ -91,7 +91,12 @@ Result<Job> JobService::GetVisible(const Principal& who, JobId id) {
     return job;
   }
   if (!who.CanSee(*job)) return Err(Status::NotFound("no job " + std::to_string(id)));
+  AnnotateWaiting(*job);
   return job;
+}
+
+void JobService::AnnotateWaiting(Job& job) const {
+  if (job.state == JobState::kQueued && job.reason.empty()) job.reason = deps_.runner.WaitingReason(job.id);
 }
 
 Result<Job> JobService::Get(const Principal& who, JobId id) { return GetVisible(who, id); }
@@ -107,7 +112,9 @@ Result<store::JobPage> JobService::List(const Principal& who, store::JobFilter f
     }
     filter.user = who.user;
   }
-  return deps_.store.ListJobs(filter);
+  STOKE_ASSIGN_OR_RETURN(store::JobPage page, deps_.store.ListJobs(filter));
+  for (Job& j : page.jobs) AnnotateWaiting(j);
+  return page;
 }
 
 Result<Job> JobService::Kill(const Principal& who, JobId id, int grace_s) {

@@ -46,6 +46,7 @@ class JobService {
  private:
   Status CheckFitsPool(const Resources& r) const;
   Result<Job> GetVisible(const Principal& who, JobId id);
+  void AnnotateWaiting(Job& job) const;
 
   Deps deps_;
   std::string data_dir_;
