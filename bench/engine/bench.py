@@ -112,28 +112,35 @@ def stoke_rescale(worker, work, cycles, threads):
     env = dict(os.environ, OMP_NUM_THREADS=str(threads))
     cmd = stoke_train_cmd(worker, work, 10**7, 64, threads, ["--store", url, "--output", out])
     procs = [subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(2)]
-    up, down = [], []
+    # Scale requests go straight into the job store (what the server's scheduler does), so the
+    # timing does not include starting a CLI process.
+    import torch.distributed as dist
+    host, port = url[len("tcp://"):].rsplit(":", 1)
+    store = dist.TCPStore(host, int(port), is_master=False, timeout=__import__("datetime").timedelta(seconds=30))
+    up, down, internal = [], [], []
     try:
         wait_for(lambda: True if any(e["world"] == 2 for e in read_regroups(metrics)) else None, 60)
         for _ in range(cycles):
             seen = len(read_regroups(metrics))
-            subprocess.run([worker, "scale", "--store", url, "--target", "3"], check=True)
+            store.set("scale/target", "3")
             t0 = time.time() * 1000
             procs.append(subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
             e = wait_for(lambda: next((e for e in read_regroups(metrics)[seen:] if e["world"] == 3), None), 60)
             up.append(e["t_ms"] - t0)
+            internal.append(e["latency_ms"])
             time.sleep(0.5)
             seen = len(read_regroups(metrics))
             t1 = time.time() * 1000
-            subprocess.run([worker, "scale", "--store", url, "--target", "2"], check=True)
+            store.set("scale/target", "2")
             e = wait_for(lambda: next((e for e in read_regroups(metrics)[seen:] if e["world"] == 2), None), 60)
             down.append(e["t_ms"] - t1)
+            internal.append(e["latency_ms"])
             time.sleep(0.5)
     finally:
         for p in procs:
             p.kill()
         rdzv.kill()
-    return up, down
+    return up, down, internal
 
 
 def read_torch_log(path):
@@ -158,6 +165,9 @@ def torchrun_rescale(work, cycles, threads):
              f"--rdzv_endpoint=127.0.0.1:{port}", "--rdzv_id=bench",
              "--rdzv_conf=last_call_timeout=1",  # default 30 s; 1 s is torchrun at its quickest
              "--max_restarts=100", "--monitor_interval=0.1",
+             # torch 1.13's Std.from_str("0") returns None on Python 3.11 (Flag iteration skips
+             # NONE), which crashes the agent; any non-zero stream choice avoids that path.
+             "--redirects=2", "--tee=2",
              os.path.join(HERE, "ddp_worker.py"), "--mode", "elastic", "--steps", str(10**7), "--data",
              os.path.join(work, "train.npz"), "--threads", str(threads), "--log", log],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
@@ -212,9 +222,11 @@ def main():
             print(f"throughput world={w} batch={args.global_batch}: stoke {stoke:.1f} steps/s, "
                   f"DDP {ddp:.1f} steps/s, ratio {stoke / ddp:.2f}x")
     if not args.skip_rescale:
-        up, down = stoke_rescale(args.worker, work, args.cycles, args.threads)
+        up, down, internal = stoke_rescale(args.worker, work, args.cycles, args.threads)
         print(f"stoke rescale 2->3 (launch -> first step at 3): p50 {statistics.median(up):.0f} ms  {up}")
         print(f"stoke rescale 3->2 (request -> first step at 2): p50 {statistics.median(down):.0f} ms  {down}")
+        print(f"stoke regroup inside the workers (step boundary -> state synced): p50 "
+              f"{statistics.median(internal):.0f} ms")
         if not args.skip_torchrun:
             tup, tdown = torchrun_rescale(work, args.cycles, args.threads)
             print(f"torchrun 2->3 (agent launch -> first step at 3): p50 {statistics.median(tup):.0f} ms  {tup}")
