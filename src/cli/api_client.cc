@@ -71,6 +71,9 @@ Status ApiClient::TransportError(int error) const {
     case httplib::Error::ConnectionTimeout:
       detail = "connection timed out";
       break;
+    case httplib::Error::SSLServerVerification:
+      detail = "the server's TLS certificate is not trusted (set STOKE_CA_CERT to its CA's PEM file)";
+      break;
     case httplib::Error::Read:
       detail = "the connection broke or the server stayed silent too long while answering";
       break;
@@ -83,9 +86,11 @@ Status ApiClient::TransportError(int error) const {
 namespace {
 
 // One connection per call keeps ApiClient free of shared mutable state.
-std::unique_ptr<httplib::Client> MakeHttpClient(const std::string& origin, const std::string& token,
+std::unique_ptr<httplib::Client> MakeHttpClient(const std::string& origin, const ClientConfig& config,
                                                 const ApiClient::Timeouts& timeouts, bool streaming) {
   auto client = std::make_unique<httplib::Client>(origin);
+  if (!config.ca_cert.empty()) client->set_ca_cert_path(config.ca_cert);
+  const std::string& token = config.token;
   client->set_connection_timeout(timeouts.connect);
   client->set_read_timeout(streaming ? timeouts.stream_read : timeouts.read);
   client->set_write_timeout(timeouts.read);
@@ -98,7 +103,7 @@ std::unique_ptr<httplib::Client> MakeHttpClient(const std::string& origin, const
 
 Result<nlohmann::json> ApiClient::Get(std::string_view path, const Query& query) const {
   try {
-    auto client = MakeHttpClient(origin_, config_.token, timeouts_, false);
+    auto client = MakeHttpClient(origin_, config_, timeouts_, false);
     httplib::Result res = client->Get(Target(path, query), httplib::Headers{{"Accept", "application/json"}});
     if (!res) return Err(TransportError(static_cast<int>(res.error())));
     if (!IsSuccess(res->status)) return Err(DecodeErrorBody(res->status, res->body));
@@ -110,7 +115,7 @@ Result<nlohmann::json> ApiClient::Get(std::string_view path, const Query& query)
 
 Result<nlohmann::json> ApiClient::Post(std::string_view path, const nlohmann::json& body, const Query& query) const {
   try {
-    auto client = MakeHttpClient(origin_, config_.token, timeouts_, false);
+    auto client = MakeHttpClient(origin_, config_, timeouts_, false);
     std::string text = body.is_null() ? "{}" : body.dump();
     httplib::Result res = client->Post(Target(path, query), httplib::Headers{{"Accept", "application/json"}}, text,
                                        "application/json");
@@ -124,7 +129,7 @@ Result<nlohmann::json> ApiClient::Post(std::string_view path, const nlohmann::js
 
 Result<nlohmann::json> ApiClient::PostMultipart(std::string_view path, const std::vector<MultipartPart>& parts) const {
   try {
-    auto client = MakeHttpClient(origin_, config_.token, timeouts_, false);
+    auto client = MakeHttpClient(origin_, config_, timeouts_, false);
     httplib::MultipartFormDataItems items;
     items.reserve(parts.size());
     for (const MultipartPart& p : parts) items.push_back({p.name, p.content, p.filename, p.content_type});
@@ -139,7 +144,7 @@ Result<nlohmann::json> ApiClient::PostMultipart(std::string_view path, const std
 
 Result<nlohmann::json> ApiClient::Delete(std::string_view path) const {
   try {
-    auto client = MakeHttpClient(origin_, config_.token, timeouts_, false);
+    auto client = MakeHttpClient(origin_, config_, timeouts_, false);
     httplib::Result res = client->Delete(Target(path, {}), httplib::Headers{{"Accept", "application/json"}});
     if (!res) return Err(TransportError(static_cast<int>(res.error())));
     if (!IsSuccess(res->status)) return Err(DecodeErrorBody(res->status, res->body));
@@ -151,7 +156,7 @@ Result<nlohmann::json> ApiClient::Delete(std::string_view path) const {
 
 Status ApiClient::Stream(std::string_view path, const Query& query, const ChunkSink& sink) const {
   try {
-    auto client = MakeHttpClient(origin_, config_.token, timeouts_, true);
+    auto client = MakeHttpClient(origin_, config_, timeouts_, true);
     int status = 0;
     bool stopped_by_sink = false;
     std::string error_body;

@@ -30,6 +30,7 @@ void RegisterClientCommands(CLI::App& app) {
 void RegisterClientCommands(CLI::App& app, std::shared_ptr<const ClientEnvironment> environment) {
   internal::RegisterJobCommands(app, environment);
   internal::RegisterClusterCommands(app, environment);
+  internal::RegisterHpoCommands(app, environment);
 }
 
 int RunCli(CLI::App& app, int argc, const char* const* argv, std::ostream& out, std::ostream& err) {

@@ -83,6 +83,12 @@ Result<std::optional<ClientConfig>> LoadConfigFile(const std::string& path) {
     }
     config.token = doc["token"].get<std::string>();
   }
+  if (doc.contains("ca_cert")) {
+    if (!doc["ca_cert"].is_string()) {
+      return Err(Status::InvalidArgument("config file " + path + ": ca_cert must be a string", "ca_cert"));
+    }
+    config.ca_cert = doc["ca_cert"].get<std::string>();
+  }
   return std::optional<ClientConfig>(std::move(config));
 }
 
@@ -95,7 +101,9 @@ Status SaveConfigFile(const std::string& path, const ClientConfig& config) {
     if (ec) return Status::PermissionDenied("cannot create " + dir.string() + ": " + ec.message());
     ::chmod(dir.c_str(), 0700);
   }
-  std::string text = nlohmann::json{{"url", config.url}, {"token", config.token}}.dump(2) + "\n";
+  nlohmann::json doc = {{"url", config.url}, {"token", config.token}};
+  if (!config.ca_cert.empty()) doc["ca_cert"] = config.ca_cert;
+  std::string text = doc.dump(2) + "\n";
   std::string tmp = path + ".tmp";
   // Created 0600 from the start (and forced so over a stale tmp file): the token is never readable by others.
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -148,6 +156,12 @@ Result<ClientConfig> ResolveClientConfig(const ConfigInputs& inputs) {
     config.token = Trim(*env_token);
   } else if (file) {
     config.token = file->token;
+  }
+
+  if (auto env_ca = NonEmpty(inputs.env, "STOKE_CA_CERT")) {
+    config.ca_cert = *env_ca;
+  } else if (file) {
+    config.ca_cert = file->ca_cert;
   }
   return config;
 }

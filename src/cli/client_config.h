@@ -13,7 +13,8 @@ inline constexpr const char* kDefaultServerUrl = "http://127.0.0.1:8080";
 // Where the CLI talks to and who it is.
 struct ClientConfig {
   std::string url = kDefaultServerUrl;  // scheme://host[:port][/prefix], no /api/v1
-  std::string token;                    // empty = none configured
+  std::string token = {};               // empty = none configured
+  std::string ca_cert = {};             // PEM file of CAs to trust for https (empty = system CAs)
   bool operator==(const ClientConfig&) const = default;
 };
 
@@ -32,12 +33,13 @@ struct ConfigInputs {
 
 // Resolves url and token, each on its own: flags > environment > config file > default.
 // For the token, --token beats --token-file. A trailing "/" or "/api/v1" on the URL is dropped.
+// ca_cert comes from STOKE_CA_CERT, else the config file.
 Result<ClientConfig> ResolveClientConfig(const ConfigInputs& inputs);
 
 // $XDG_CONFIG_HOME/stoke/config.json, else $HOME/.config/stoke/config.json.
 std::string DefaultConfigPath(const EnvLookup& env);
 
-// Reads {"url": ..., "token": ...}; nullopt when the file does not exist.
+// Reads {"url": ..., "token": ..., "ca_cert": ...} (each optional); nullopt when the file does not exist.
 Result<std::optional<ClientConfig>> LoadConfigFile(const std::string& path);
 
 // Writes the file with mode 0600 (its directory 0700 when created), replacing it atomically.

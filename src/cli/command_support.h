@@ -60,5 +60,6 @@ std::string JoinArgv(const nlohmann::json& argv);
 
 void RegisterJobCommands(CLI::App& app, std::shared_ptr<const ClientEnvironment> env);
 void RegisterClusterCommands(CLI::App& app, std::shared_ptr<const ClientEnvironment> env);
+void RegisterHpoCommands(CLI::App& app, std::shared_ptr<const ClientEnvironment> env);
 
 }  // namespace stoke::cli::internal

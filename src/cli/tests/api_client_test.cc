@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <condition_variable>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -227,6 +228,38 @@ TEST(ApiClientTest, DownloadsBinaryBodyToFile) {
   std::string got((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   EXPECT_EQ(got, payload);
   std::filesystem::remove(path);
+}
+
+// https: a self-signed certificate is refused by default and accepted once its PEM is the CA.
+TEST(ApiClientTest, HttpsWithCustomCa) {
+  std::filesystem::path dir = std::filesystem::temp_directory_path() / ("stoke_tls_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::string cert = (dir / "cert.pem").string(), key = (dir / "key.pem").string();
+  std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 -addext "
+                    "subjectAltName=IP:127.0.0.1 -keyout " + key + " -out " + cert + " >/dev/null 2>&1";
+  if (std::system(cmd.c_str()) != 0) {
+    std::filesystem::remove_all(dir);
+    GTEST_SKIP() << "openssl could not make a test certificate";
+  }
+  {
+    TestServer ts(cert, key);
+    ASSERT_TRUE(ts.valid());
+    ts.server().Get("/api/v1/whoami", [](const httplib::Request& req, httplib::Response& res) {
+      res.set_content(json{{"user", "tls"}, {"bearer", req.get_header_value("Authorization")}}.dump(),
+                      "application/json");
+    });
+    ts.Start();
+    auto untrusted = ApiClient::Create({ts.url(), "t"}).value().Get("/whoami");
+    ASSERT_FALSE(untrusted.has_value());
+    EXPECT_EQ(untrusted.error().code(), StatusCode::kUnavailable);
+    EXPECT_NE(untrusted.error().message().find("not trusted"), std::string::npos) << untrusted.error().message();
+
+    auto trusted = ApiClient::Create({ts.url(), "t", cert}).value().Get("/whoami");
+    ASSERT_TRUE(trusted.has_value()) << trusted.error().ToString();
+    EXPECT_EQ((*trusted)["user"], "tls");
+    EXPECT_EQ((*trusted)["bearer"], "Bearer t");
+  }
+  std::filesystem::remove_all(dir);
 }
 
 TEST(ApiClientTest, RejectsBadUrls) {

@@ -110,6 +110,13 @@ TEST_F(ClientConfigTest, NormalizesUrls) {
   EXPECT_EQ(bad.error().field(), "url");
 }
 
+TEST_F(ClientConfigTest, CaCertFromEnvThenFile) {
+  std::string file = Write("config.json", R"({"url": "https://file:1", "token": "t", "ca_cert": "/etc/file-ca.pem"})");
+  EXPECT_EQ(ResolveClientConfig({.env = Env(), .config_path = file})->ca_cert, "/etc/file-ca.pem");
+  env_["STOKE_CA_CERT"] = "/etc/env-ca.pem";
+  EXPECT_EQ(ResolveClientConfig({.env = Env(), .config_path = file})->ca_cert, "/etc/env-ca.pem");
+}
+
 TEST_F(ClientConfigTest, SaveWritesMode0600AndLoadsBack) {
   std::string path = (dir_ / "sub" / "stoke" / "config.json").string();
   ASSERT_TRUE(SaveConfigFile(path, {"http://saved:9", "secret"}).ok());
