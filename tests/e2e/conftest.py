@@ -79,3 +79,11 @@ def pytest_runtest_makereport(item, call):
     if report.failed:
         for s in _LIVE_SERVERS:
             report.sections.append((f"stoke server log ({s.log_path}, alive={s.alive()})", s.log_tail()))
+
+
+@pytest.fixture
+def gate(tmp_path):
+    """A file path jobs wait for (`while [ ! -e GATE ]`); opened at teardown so a failed test frees its slots."""
+    path = tmp_path / "gate"
+    yield path
+    path.touch()

@@ -59,6 +59,12 @@ def wait_until(predicate, timeout_s, what, interval_s=0.02):
         time.sleep(interval_s)
 
 
+def _die_with_parent():
+    """In the child before exec: SIGKILL it when the test process dies (a killed pytest leaks no server)."""
+    import ctypes
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
 class Response:
     def __init__(self, status, headers, body):
         self.status = status
@@ -208,7 +214,8 @@ class StokeServer:
         log = open(self.log_path, "ab")
         log.write(f"\n===== start {' '.join(cmd)}\n".encode())
         log.flush()
-        self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                                     preexec_fn=_die_with_parent)
         log.close()
         deadline = time.monotonic() + timeout_s
         while True:

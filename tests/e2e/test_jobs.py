@@ -91,8 +91,7 @@ def test_twenty_concurrent_jobs_cli_and_rest(server, client, scratch):
     assert_slots_never_oversubscribed(finished, 4)
 
 
-def test_two_slot_job_waits_for_two_free_slots(client, scratch):
-    gate = scratch / "gate"
+def test_two_slot_job_waits_for_two_free_slots(client, gate):
     # three 1-slot blockers leave exactly one slot free
     blockers = [client.submit(["sh", "-c", f"while [ ! -e {gate} ]; do sleep 0.05; done"])["id"] for _ in range(3)]
     for b in blockers:
@@ -110,8 +109,7 @@ def test_two_slot_job_waits_for_two_free_slots(client, scratch):
         client.wait_state(b)
 
 
-def test_priority_order(client, scratch):
-    gate = scratch / "gate"
+def test_priority_order(client, gate):
     blocker = client.submit(["sh", "-c", f"while [ ! -e {gate} ]; do sleep 0.05; done"], resources={"cpus": 4})
     client.wait_state(blocker["id"], "RUNNING")
     prios = [0, 5, -3, 10, 5, 1000, -1000]
@@ -156,8 +154,7 @@ def test_kill_escalates_to_sigkill_after_grace(client, scratch):
     assert elapsed >= 0.9, "processes that ignore SIGTERM last until the grace period ends"
 
 
-def test_kill_queued_and_finished(client, scratch):
-    gate = scratch / "gate"
+def test_kill_queued_and_finished(client, gate):
     blocker = client.submit(["sh", "-c", f"while [ ! -e {gate} ]; do sleep 0.05; done"], resources={"cpus": 4})
     client.wait_state(blocker["id"], "RUNNING")
     queued = client.submit(["true"], resources={"cpus": 4})
@@ -200,8 +197,7 @@ def test_exec_failure_is_127(client):
     assert "no-such-command-for-stoke" in done["reason"] + client.logs(job["id"]), done
 
 
-def test_delete(server, client, scratch):
-    gate = scratch / "gate"
+def test_delete(server, client, gate):
     job = client.submit(["sh", "-c", f"while [ ! -e {gate} ]; do sleep 0.05; done; echo bye"])
     client.wait_state(job["id"], "RUNNING")
     r = client.delete(f"jobs/{job['id']}")
