@@ -8,3 +8,7 @@ if [[ ! -f "$BUILD_DIR/build.ninja" ]]; then
   cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE="${STOKE_BUILD_TYPE:-RelWithDebInfo}"
 fi
 cmake --build "$BUILD_DIR" -j "$JOBS"
+# The web UI: copy sources and vendored npm modules into web/dist (served by `stoke server`).
+if [[ -d "$ROOT/web/node_modules" ]] && command -v node >/dev/null; then
+  node "$ROOT/web/build.mjs"
+fi
