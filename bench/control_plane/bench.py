@@ -12,7 +12,6 @@ import argparse
 import http.client
 import json
 import os
-import resource
 import shutil
 import socket
 import subprocess
@@ -43,12 +42,12 @@ def read_timestamp(path, timeout_s):
         return float(f.read().strip())
 
 
-def measure_latency(submit, wait_idle, samples, scratch, timeout_s=30.0):
+def measure_latency(submit, wait_idle, samples, scratch, tag, timeout_s=30.0):
     """submit(cmd) starts a job running shell command `cmd`; wait_idle() returns when nothing runs."""
     out = []
     for i in range(samples):
         wait_idle()
-        path = os.path.join(scratch, f"ts-{i}")
+        path = os.path.join(scratch, f"ts-{tag}-{i}")
         t0 = time.time()
         submit(TS_CMD.format(path=path))
         out.append(read_timestamp(path, timeout_s) - t0)
@@ -88,7 +87,7 @@ def bench_slurm(args, scratch, results):
         def idle():
             harness.wait_until(lambda: cluster.queue_length() == 0, 60, "slurm queue to drain", 0.005)
 
-        lat = measure_latency(lambda cmd: cluster.sbatch(cmd), idle, args.latency_samples, scratch)
+        lat = measure_latency(lambda cmd: cluster.sbatch(cmd), idle, args.latency_samples, scratch, "slurm")
         results["slurm_latency"] = lat
         cluster.cancel_all()
         rate, errors = measure_throughput(lambda cmd: cluster.sbatch(cmd), args.submissions, args.concurrency)
@@ -221,11 +220,11 @@ def bench_stoke(args, scratch, results):
     with harness.StokeServer(binary=args.stoke_bin, cpu_slots=args.cpus) as server:
         idle = stoke_idle(server)
         results["stoke_latency"] = measure_latency(stoke_rest_submitter(server), idle, args.latency_samples,
-                                                   scratch)
+                                                   scratch, "rest")
         cli_ok = server.cli("whoami").returncode == 0
         if cli_ok:
             results["stoke_cli_latency"] = measure_latency(stoke_cli_submitter(server), idle,
-                                                           args.latency_samples, scratch)
+                                                           args.latency_samples, scratch, "cli")
         kill_active(server)
         rate, errors = measure_throughput(stoke_rest_submitter(server), args.submissions, args.concurrency)
         results["stoke_rate"], results["stoke_rate_errors"] = rate, len(errors)
@@ -291,7 +290,10 @@ def print_report(args, results):
     print(line(["-" * w for w in widths]))
     for r in rows:
         print(line(r))
-    print("(ratios: how many times better Stoke is; >1x = Stoke better)")
+    print("(ratios: how many times better Stoke is; >1x = Stoke better. A Stoke 201 means the job is committed to "
+          "SQLite; slurmctld saves its state asynchronously, so Slurm's figure is not durable in the same sense)")
+    print(f"load average before/after: {results.get('load_before')} / {results.get('load_after')} "
+          "(other processes on the machine compete with both sides)")
     errs = {k: v for k, v in results.items() if k.endswith("_errors") and v}
     if errs:
         print(f"failed submissions: {errs} {results.get('stoke_rate_first_error', '')}")
@@ -328,7 +330,7 @@ def main():
                     help="SchedulerParameters for slurm.conf (default: tuned for low latency)")
     ap.add_argument("--only", choices=("slurm", "stoke"), help="run one side only")
     args = ap.parse_args()
-    results = {}
+    results = {"load_before": [round(x, 1) for x in os.getloadavg()]}
     scratch = tempfile.mkdtemp(prefix="stoke-bench-")
     try:
         if args.only != "stoke":
@@ -340,8 +342,8 @@ def main():
                 print(f"stoke binary not found ({args.stoke_bin!r}); Stoke side skipped", file=sys.stderr)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+        results["load_after"] = [round(x, 1) for x in os.getloadavg()]
         print_report(args, results)
-    _ = resource  # rusage of wrk comes from os.wait4
 
 
 if __name__ == "__main__":
