@@ -37,7 +37,7 @@ class ApiClient {
   struct Timeouts {
     std::chrono::seconds connect{5};
     std::chrono::seconds read{60};
-    std::chrono::seconds stream_read{3600};  // silence allowed on a follow stream before giving up
+    std::chrono::seconds stream_read{86400};  // silence allowed on a follow stream (quiet jobs) before giving up
   };
 
   // Fails on a malformed URL.
