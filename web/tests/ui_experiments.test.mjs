@@ -7,10 +7,12 @@ import { after, before, describe, it } from 'node:test';
 import { unlabeledControls } from './a11y.mjs';
 import { chartData, launchBrowser, login, screenshot, startServer, waitFor } from './harness.mjs';
 
-// Budgets for the 1,000-trial experiment page (headless chromium on a shared 2-core machine).
-const kTableBudgetMs = 3000;     // navigation -> 1,000 table rows and 1,000 parallel-coordinate lines
-const kCurvesBudgetMs = 20000;   // navigation -> every trial's curve loaded and drawn
-const kSortBudgetMs = 1000;      // header click -> 1,000 rows re-sorted
+// Budgets for the 1,000-trial experiment page, headless chromium on a shared 2-core machine. The page's own
+// work is budgeted tightly; the end-to-end figures include the server's answers (see README).
+const kPaintBudgetMs = 1000;     // data in hand -> 1,000 table rows and 1,000 parallel-coordinate lines drawn
+const kSortBudgetMs = 200;       // header click -> 1,000 rows re-sorted and re-drawn (measured in the page)
+const kTableBudgetMs = 6000;     // navigation -> table and parallel coordinates, server fetch included
+const kCurvesBudgetMs = 30000;   // navigation -> every trial's curve fetched (1,000 requests) and drawn
 
 // The trial: reads its hyperparameters, reports accuracy per epoch like a trainer would.
 const kTrialScript = String.raw`
@@ -156,11 +158,14 @@ describe('stoke web UI: experiments', { timeout: 420000 }, () => {
     const tableMs = Date.now() - t0;
     await waitFor('1,000 curves', async () => (await chartData(page, 'curves'))?.series.length === 1000, kCurvesBudgetMs + 10000, 200);
     const curvesMs = Date.now() - t0;
-    const s0 = Date.now();
+    const fetchMs = Number(await page.getAttribute('main', 'data-fetch-ms'));
+    const paintMs = Number(await page.getAttribute('main', 'data-paint-ms'));
     await page.getByRole('button', { name: 'score', exact: true }).click();
     await page.waitForSelector('#trials-table th[aria-sort="ascending"]');
-    const sortMs = Date.now() - s0;
-    console.log(`# 1,000 trials: table+parallel coordinates ${tableMs} ms (budget ${kTableBudgetMs}), all curves ${curvesMs} ms (budget ${kCurvesBudgetMs}), sort ${sortMs} ms (budget ${kSortBudgetMs})`);
+    const sortMs = Number(await page.getAttribute('#trials-table', 'data-paint-ms'));
+    console.log(`# 1,000 trials: navigation -> table + parallel coordinates ${tableMs} ms (budget ${kTableBudgetMs}; `
+      + `server fetch ${fetchMs} ms, page paint ${paintMs} ms, budget ${kPaintBudgetMs}), all 1,000 curves ${curvesMs} ms `
+      + `(budget ${kCurvesBudgetMs}), sort ${sortMs} ms (budget ${kSortBudgetMs})`);
     const curves = await chartData(page, 'curves');
     assert.ok(curves.counts.every((c) => c === 1));
     const first = await page.getAttribute('#trials-table tbody tr:first-child', 'data-trial');
@@ -168,6 +173,7 @@ describe('stoke web UI: experiments', { timeout: 420000 }, () => {
     const lowest = trials.reduce((a, b) => (b.value < a.value ? b : a));
     assert.equal(first, String(lowest.id), 'ascending sort puts the lowest score first');
     await screenshot(page, 'experiment-1000');
+    assert.ok(paintMs <= kPaintBudgetMs, `page paint ${paintMs} ms`);
     assert.ok(tableMs <= kTableBudgetMs, `table in ${tableMs} ms`);
     assert.ok(curvesMs <= kCurvesBudgetMs, `curves in ${curvesMs} ms`);
     assert.ok(sortMs <= kSortBudgetMs, `sort in ${sortMs} ms`);

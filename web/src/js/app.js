@@ -26,7 +26,7 @@ export class PageContext {
   onLeave(fn) { this.cleanups.push(fn); }
   // Calls fn now (its error propagates) and then every ms after it settles (never overlapping, later
   // errors are logged) until the page is left.
-  async every(ms, fn) {
+  async every(ms, fn, { immediate = true } = {}) {
     let timer = 0;
     this.onLeave(() => clearTimeout(timer));
     const schedule = () => { if (this.alive) timer = setTimeout(tick, ms); };
@@ -35,6 +35,7 @@ export class PageContext {
       try { await fn(); } catch (e) { if (this.alive && e.name !== 'AbortError') console.warn(e); }
       schedule();
     };
+    if (!immediate) { schedule(); return; }
     try { await fn(); } finally { schedule(); }
   }
   dispose() {
@@ -81,7 +82,7 @@ async function route() {
     else a.removeAttribute('aria-current');
   }
   clear(main);
-  delete main.dataset.page;
+  for (const k of Object.keys(main.dataset)) delete main.dataset[k];
   if (!match) {
     main.append(h('h1', {}, 'Not found'), h('p', {}, h('a', { href: '#/jobs' }, 'Back to jobs')));
     return;

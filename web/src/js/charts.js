@@ -7,6 +7,9 @@ import { fmtNum } from './format.js';
 export const kPalette = ['#1c7ed6', '#e8590c', '#2b8a3e', '#ae3ec9', '#f08c00', '#0c8599', '#c2255c', '#5c940d',
   '#4263eb', '#862e9c'];
 
+// Steps are integers: no 1.2, 1.4 ticks on a step axis.
+const kStepIncrs = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6, 2e6, 5e6, 1e7];
+
 // Counts non-null y values over all series of an aligned uPlot data array.
 function countPoints(data) {
   let n = 0;
@@ -48,8 +51,19 @@ export function lineChart(box, options) {
   const wrap = h('div', { class: 'chart-box', role: 'group', 'aria-label': title || key }, heading, target);
   box.append(wrap);
   let plot = null;
-  let seriesSig = '';
+  let seriesSigs = [];
   let userZoom = false;
+
+  const seriesOpts = (s, i) => ({
+    label: s.label,
+    stroke: s.stroke || kPalette[i % kPalette.length],
+    width: s.width ?? 1.5,
+    dash: s.dash,
+    spanGaps: true,
+    points: { show: false },
+    value: (u, v) => fmtNum(v),
+    stopped: Boolean(s.stopped),
+  });
 
   const make = (data, series) => {
     if (plot) plot.destroy();
@@ -60,21 +74,12 @@ export function lineChart(box, options) {
       legend: { show: legend, live: legend },
       cursor: { drag: { x: true, y: false }, sync: options.sync ? { key: options.sync } : undefined },
       axes: [
-        { label: time ? '' : xLabel, labelSize: time ? 0 : 18, size: 36 },
+        { label: time ? '' : xLabel, labelSize: time ? 0 : 18, size: 36, incrs: time ? undefined : kStepIncrs },
         { label: yLabel, labelSize: yLabel ? 18 : 0, size: 56, values: (u, vals) => vals.map(fmtNum) },
       ],
       series: [
         { label: time ? 'time' : xLabel, value: time ? '{HH}:{mm}:{ss}' : (u, v) => fmtNum(v) },
-        ...series.map((s, i) => ({
-          label: s.label,
-          stroke: s.stroke || kPalette[i % kPalette.length],
-          width: s.width ?? 1.5,
-          dash: s.dash,
-          spanGaps: true,
-          points: { show: false },
-          value: (u, v) => fmtNum(v),
-          stopped: Boolean(s.stopped),
-        })),
+        ...series.map(seriesOpts),
       ],
       hooks: {
         draw: [stoppedMarkers],
@@ -89,13 +94,19 @@ export function lineChart(box, options) {
     };
     plot = new uPlot(opts, data, target);
     plot.over.addEventListener('dblclick', () => { if (userZoom) { userZoom = false; onZoom?.(null, null); } });
-    seriesSig = JSON.stringify(series);
   };
 
+  // Series appended at the end (curves arriving one by one) are added in place; any other change rebuilds.
   const update = (data, series) => {
-    const sig = JSON.stringify(series);
-    if (!plot || sig !== seriesSig) make(data, series);
-    else plot.setData(data);
+    const sigs = series.map((s) => JSON.stringify(s));
+    const extends_ = plot && sigs.length >= seriesSigs.length && seriesSigs.every((sig, i) => sig === sigs[i]);
+    if (!extends_) {
+      make(data, series);
+    } else {
+      for (let i = seriesSigs.length; i < series.length; i += 1) plot.addSeries(seriesOpts(series[i], i), i + 1);
+      plot.setData(data);
+    }
+    seriesSigs = sigs;
     wrap.dataset.series = String(series.length);
     wrap.dataset.points = String(countPoints(data));
     window.__stoke.charts[key] = plot;

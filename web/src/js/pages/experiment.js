@@ -34,8 +34,10 @@ function compare(a, b) {
 
 export async function render(main, { args }, ctx) {
   const id = Number(args[0]);
-  let exp = await api(`/experiments/${id}`, { signal: ctx.signal });
-  let trials = (await api(`/experiments/${id}/trials`, { signal: ctx.signal })).trials || [];
+  const t0 = performance.now();
+  let [exp, trials] = await Promise.all([api(`/experiments/${id}`, { signal: ctx.signal }),
+    api(`/experiments/${id}/trials`, { signal: ctx.signal }).then((r) => r.trials || [])]);
+  const fetchedMs = performance.now() - t0;
   let params = paramDefs(exp, trials);
   const sort = { key: 'id', dir: 1 };
   const metric = exp.objective?.metric;
@@ -124,6 +126,7 @@ export async function render(main, { args }, ctx) {
     thead.querySelector(`button[data-sort="${CSS.escape(sort.key)}"]`)?.focus();
   });
   const paintRows = () => {
+    const started = performance.now();
     const cols = columns();
     const col = cols.find((c) => c.key === sort.key) || cols[0];
     const sorted = trials.slice().sort((a, b) => {
@@ -150,6 +153,7 @@ export async function render(main, { args }, ctx) {
     }
     tbody.innerHTML = html;
     table.dataset.rows = String(sorted.length);
+    table.dataset.paintMs = (performance.now() - started).toFixed(1);
   };
 
   const paintParcoords = () => {
@@ -174,10 +178,15 @@ export async function render(main, { args }, ctx) {
     if (t.state === 'FAILED') return { stroke: 'rgba(201,42,42,0.6)' };
     return { stroke: 'rgba(76,110,245,0.45)' };
   };
+  // Series in the order curves arrived, so a newly loaded curve appends to the chart instead of rebuilding it.
+  const arrival = [];
+  let paintCost = 0;
   const paintCurves = () => {
     chartTimer = 0;
     if (!ctx.alive) return;
-    const list = trials.filter((t) => curves.get(t.id)?.points.length);
+    const started = performance.now();
+    const byId = new Map(trials.map((t) => [t.id, t]));
+    const list = arrival.map((tid) => byId.get(tid)).filter((t) => t && curves.get(t.id)?.points.length);
     if (!list.length) {
       if (!chart) clear(curvesBox).append(h('p', { class: 'chart-empty' }, `No trial has reported ${metric} yet.`));
       return;
@@ -195,10 +204,18 @@ export async function render(main, { args }, ctx) {
     }
     chart.element.dataset.trials = String(list.length);
     curvesNote.textContent = `${list.length} trial curves of ${metric}. Black: best trial; orange dashed ending in ×: pruned (stopped early); blue: running. Drag to zoom, double-click to reset.`;
+    paintCost = performance.now() - started;
   };
-  const scheduleCurves = () => { if (!chartTimer) chartTimer = setTimeout(paintCurves, 400); };
+  // Repaints at most every 400 ms, and less often when a paint is expensive (hundreds of curves).
+  const scheduleCurves = () => { if (!chartTimer) chartTimer = setTimeout(paintCurves, Math.max(400, 4 * paintCost)); };
   ctx.onLeave(() => clearTimeout(chartTimer));
-  const loadCurves = async () => {
+  // One loader at a time: a poll while curves are still loading waits for that load instead of racing it.
+  let loading = null;
+  const loadCurves = () => {
+    loading ??= loadMissingCurves().finally(() => { loading = null; });
+    return loading;
+  };
+  const loadMissingCurves = async () => {
     const todo = trials.filter((t) => t.last_step !== null && t.last_step !== undefined
       && !pending.has(t.id) && (!curves.has(t.id) || !kDoneTrial.has(curves.get(t.id).state)));
     let next = 0;
@@ -209,6 +226,7 @@ export async function render(main, { args }, ctx) {
         try {
           const res = await api(`/experiments/${id}/trials/${t.id}/metrics`, { query: { name: metric, points: kCurvePoints }, signal: ctx.signal });
           const s = (res.series || []).find((x) => x.name === metric) || (res.series || [])[0];
+          if (!curves.has(t.id)) arrival.push(t.id);
           curves.set(t.id, { points: s?.points || [], state: t.state });
           scheduleCurves();
         } finally { pending.delete(t.id); }
@@ -235,10 +253,14 @@ export async function render(main, { args }, ctx) {
   paintHead();
   paintRows();
   paintParcoords();
+  // Timings for the scale test: server fetch vs. the page's own work.
+  main.dataset.fetchMs = fetchedMs.toFixed(0);
+  main.dataset.paintMs = (performance.now() - t0 - fetchedMs).toFixed(0);
   main.dataset.ready = 'true';
 
   let lastSig = JSON.stringify([exp, trials]);
-  let settled = false;
+  // A finished experiment is drawn from the first fetch; a running one polls until it ends, then once more.
+  let settled = exp.state !== 'RUNNING';
   loadCurves().catch(() => {});
   await ctx.every(3000, async () => {
     if (settled) return;
@@ -258,5 +280,5 @@ export async function render(main, { args }, ctx) {
     await loadCurves();
     scheduleCurves();
     if (wasDone) settled = true;
-  });
+  }, { immediate: false });
 }
