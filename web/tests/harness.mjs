@@ -145,10 +145,11 @@ export async function login(page, server) {
   await page.waitForSelector('main[data-page="jobs"] #jobs-table');
 }
 
-export async function screenshot(page, name) {
+export async function screenshot(page, name, { top = false, full = false } = {}) {
   if (!screenshotDir) return;
+  if (top) await page.evaluate(() => { document.activeElement?.blur(); window.scrollTo(0, 0); });
   mkdirSync(screenshotDir, { recursive: true });
-  await page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: false });
+  await page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: full });
 }
 
 // Data of the uPlot instance registered under key (x values and each series' non-null count).
@@ -161,6 +162,8 @@ export async function chartData(page, key) {
       xs: u.data[0].length,
       counts: u.data.slice(1).map((ys) => ys.filter((v) => v !== null && v !== undefined).length),
       last: u.data.slice(1).map((ys) => { for (let i = ys.length - 1; i >= 0; i -= 1) if (ys[i] !== null && ys[i] !== undefined) return ys[i]; return null; }),
+      lastX: u.data.slice(1).map((ys) => { for (let i = ys.length - 1; i >= 0; i -= 1) if (ys[i] !== null && ys[i] !== undefined) return u.data[0][i]; return null; }),
+      stopped: u.series.slice(1).map((s) => Boolean(s.stopped)),
       xmin: u.data[0][0], xmax: u.data[0][u.data[0].length - 1],
     };
   }, key);

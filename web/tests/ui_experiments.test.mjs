@@ -23,10 +23,10 @@ api, token, job = os.environ["STOKE_API"], os.environ["STOKE_TOKEN"], os.environ
 for epoch in range(1, epochs + 1):
     acc = (0.95 - 0.08 * abs(math.log10(lr) + 2.0) + (0.02 if opt == "adam" else 0.0)) * (1 - 0.5 ** epoch)
     body = json.dumps({"metrics": [{"step": epoch, "values": {"accuracy": acc}}]}).encode()
-    req = urllib.request.Request(f"{api}/jobs/{job}/metrics", data=body, method="POST",
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    req = urllib.request.Request(api + "/jobs/" + job + "/metrics", data=body, method="POST",
+        headers={"Authorization": "Bearer " + token, "Content-Type": "application/json"})
     urllib.request.urlopen(req, timeout=10).read()
-    print(f"epoch {epoch} accuracy {acc:.4f}", flush=True)
+    print("epoch %d accuracy %.4f" % (epoch, acc), flush=True)
     time.sleep(0.05)
 `;
 
@@ -123,12 +123,39 @@ describe('stoke web UI: experiments', { timeout: 420000 }, () => {
     assert.equal(await page.getAttribute('#trials-table tbody tr:first-child', 'data-trial'), String(best.id));
     const values = trials.map((x) => x.value).sort((a, b) => b - a);
     assert.equal(best.value, values[0]);
-    await screenshot(page, 'experiment');
     assert.deepEqual(await unlabeledControls(page), []);
 
     await page.goto(`${server.base}/#/experiments`);
     await page.waitForSelector(`#experiments-table tr[data-experiment="${id}"]`);
     await screenshot(page, 'experiments');
+    assert.deepEqual(browser.errors, []);
+  });
+
+  it('draws ASHA-pruned trials as stopped curves', async (t) => {
+    if (!supported) return t.skip('the server has no /api/v1/experiments yet');
+    const exp = await server.api('/experiments', { method: 'POST', body: {
+      name: 'asha-digits-like', objective: { metric: 'accuracy', direction: 'maximize' },
+      space: { lr: { type: 'float', min: 0.001, max: 0.2, log: true }, opt: { type: 'categorical', choices: ['sgd', 'adam'] },
+        epochs: { type: 'fixed', value: 9 } },
+      algorithm: { name: 'asha', resource: 'epochs', min_resource: 1, max_resource: 9, reduction_factor: 3 },
+      budget: { max_trials: 12, max_parallel: 4 }, seed: 5,
+      trial: { argv: ['/usr/bin/python3', '-c', kTrialScript], resources: { cpus: 1 } } } });
+    await page.goto(`${server.base}/#/experiments/${exp.id}`);
+    await waitFor('experiment completed', async () => (await page.textContent('#exp-state')) === 'COMPLETED', 120000, 250);
+    const trials = (await server.api(`/experiments/${exp.id}/trials`)).trials;
+    const pruned = trials.filter((x) => x.state === 'PRUNED');
+    assert.ok(pruned.length >= 1, 'ASHA pruned some trials');
+    const withCurves = trials.filter((x) => x.last_step !== null && x.last_step !== undefined);
+    const curves = await waitFor('every curve', async () => { const d = await chartData(page, 'curves'); return d?.series.length === withCurves.length && d; }, 20000);
+    for (const trial of withCurves) {
+      const i = curves.series.indexOf(`trial ${trial.id}`);
+      assert.ok(i >= 0, `curve of trial ${trial.id}`);
+      assert.equal(curves.lastX[i], trial.last_step, `trial ${trial.id} curve ends at its last step`);
+      assert.equal(curves.stopped[i], trial.state === 'PRUNED', `trial ${trial.id} (${trial.state}) drawn ${curves.stopped[i] ? 'stopped' : 'running on'}`);
+    }
+    assert.ok(pruned.every((x) => x.last_step < 9) && trials.some((x) => x.state === 'COMPLETED' && x.last_step === 9));
+    assert.equal(await page.locator('#trials-table .badge.s-PRUNED').count(), pruned.length);
+    await screenshot(page, 'experiment', { top: true });
     assert.deepEqual(browser.errors, []);
   });
 
@@ -172,7 +199,7 @@ describe('stoke web UI: experiments', { timeout: 420000 }, () => {
     const trials = (await server.api(`/experiments/${exp.id}/trials`)).trials;
     const lowest = trials.reduce((a, b) => (b.value < a.value ? b : a));
     assert.equal(first, String(lowest.id), 'ascending sort puts the lowest score first');
-    await screenshot(page, 'experiment-1000');
+    await screenshot(page, 'experiment-1000', { top: true });
     assert.ok(paintMs <= kPaintBudgetMs, `page paint ${paintMs} ms`);
     assert.ok(tableMs <= kTableBudgetMs, `table in ${tableMs} ms`);
     assert.ok(curvesMs <= kCurvesBudgetMs, `curves in ${curvesMs} ms`);

@@ -68,7 +68,7 @@ describe('stoke web UI: jobs and cluster', { timeout: 240000 }, () => {
     assert.match(logs, /\ndone\n?$/);
     assert.equal((logs.match(/step 29 /g) || []).length, 1, 'each log line exactly once');
     assert.match(await page.textContent('#timeline'), /COMPLETED/);
-    await screenshot(page, 'job');
+    await screenshot(page, 'job', { full: true });
     assert.deepEqual(await unlabeledControls(page), []);
     assert.deepEqual(browser.errors, []);
   });

@@ -60,7 +60,6 @@ export function lineChart(box, options) {
     width: s.width ?? 1.5,
     dash: s.dash,
     spanGaps: true,
-    points: { show: false },
     value: (u, v) => fmtNum(v),
     stopped: Boolean(s.stopped),
   });
@@ -74,7 +73,7 @@ export function lineChart(box, options) {
       legend: { show: legend, live: legend },
       cursor: { drag: { x: true, y: false }, sync: options.sync ? { key: options.sync } : undefined },
       axes: [
-        { label: time ? '' : xLabel, labelSize: time ? 0 : 18, size: 36, incrs: time ? undefined : kStepIncrs },
+        { label: time ? '' : xLabel, labelSize: time ? 0 : 18, size: time ? 50 : 36, incrs: time ? undefined : kStepIncrs },
         { label: yLabel, labelSize: yLabel ? 18 : 0, size: 56, values: (u, vals) => vals.map(fmtNum) },
       ],
       series: [

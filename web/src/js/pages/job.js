@@ -37,12 +37,19 @@ function timeline(job) {
   return h('div', { id: 'timeline' }, bar, events);
 }
 
+// Long commands (an inline script) fold behind their first 120 characters.
+function commandView(argv) {
+  const text = argv.join(' ');
+  if (text.length <= 160) return h('span', { class: 'mono' }, text);
+  return h('details', {}, h('summary', { class: 'mono' }, `${text.slice(0, 120)}…`), h('pre', { class: 'mono', style: 'white-space:pre-wrap;margin:4px 0 0' }, argv.join('\n')));
+}
+
 function details(job) {
   const r = job.resources || {};
   const alloc = job.allocation || {};
   const rows = [
     ['User', job.user],
-    ['Command', h('span', { class: 'mono' }, (job.argv || []).join(' '))],
+    ['Command', commandView(job.argv || [])],
     ['Resources', `${r.cpus ?? 1} CPU, ${r.gpus ?? 0} GPU${r.memory ? `, ${fmtBytes(r.memory)}` : ''}`],
     ['Allocation', `${(alloc.cpus || []).length ? `cpus ${alloc.cpus.join(',')}` : '—'}${(alloc.gpus || []).length ? `; gpus ${alloc.gpus.join(',')}` : ''}`],
     ['Priority', String(job.priority ?? 0)],
