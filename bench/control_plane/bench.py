@@ -42,15 +42,18 @@ def read_timestamp(path, timeout_s):
         return float(f.read().strip())
 
 
-def measure_latency(submit, wait_idle, samples, scratch, tag, timeout_s=30.0):
-    """submit(cmd) starts a job running shell command `cmd`; wait_idle() returns when nothing runs."""
+def measure_latency(submit, wait_idle, samples, scratch, tag, timeout_s=30.0, handles=None):
+    """submit(cmd) starts a job running shell command `cmd`; wait_idle() returns when nothing runs.
+    What submit returns is appended to `handles` when given."""
     out = []
     for i in range(samples):
         wait_idle()
         path = os.path.join(scratch, f"ts-{tag}-{i}")
         t0 = time.time()
-        submit(TS_CMD.format(path=path))
+        handle = submit(TS_CMD.format(path=path))
         out.append(read_timestamp(path, timeout_s) - t0)
+        if handles is not None:
+            handles.append(handle)
     return out
 
 
@@ -104,6 +107,7 @@ def stoke_rest_submitter(server):
         r = client.post("jobs", {"argv": ["sh", "-c", cmd], "resources": {"cpus": 1}})
         if r.status != 201:
             raise RuntimeError(f"POST jobs -> {r}")
+        return r.json()["id"]
     return submit
 
 
@@ -219,8 +223,12 @@ def parse_wrk(out):
 def bench_stoke(args, scratch, results):
     with harness.StokeServer(binary=args.stoke_bin, cpu_slots=args.cpus) as server:
         idle = stoke_idle(server)
+        ids = []
         results["stoke_latency"] = measure_latency(stoke_rest_submitter(server), idle, args.latency_samples,
-                                                   scratch, "rest")
+                                                   scratch, "rest", handles=ids)
+        jobs = [server.client().job(i) for i in ids]
+        results["stoke_server_latency"] = [harness.parse_time(j["started_at"]) - harness.parse_time(j["created_at"])
+                                           for j in jobs]
         cli_ok = server.cli("whoami").returncode == 0
         if cli_ok:
             results["stoke_cli_latency"] = measure_latency(stoke_cli_submitter(server), idle,
@@ -277,6 +285,10 @@ def print_report(args, results):
         b = percentile(sl, p) if sl else None
         rows.append((name, fmt_ms(a) if a is not None else "-", fmt_ms(c) if c is not None else "-",
                      fmt_ms(b) if b is not None else "-", ratio(a, b, False), ratio(c, b, False)))
+    srv = results.get("stoke_server_latency")
+    if srv:
+        rows.append(("Stoke server-side created->started p50/p99 (ms)",
+                     f"{fmt_ms(percentile(srv, 50))}/{fmt_ms(percentile(srv, 99))}", "", "", "", ""))
     a, c, b = results.get("stoke_rate"), results.get("stoke_cli_rate"), results.get("slurm_rate")
     rows.append((f"submissions/s ({args.concurrency} submitters)", f"{a:.0f}" if a else "-",
                  f"{c:.0f}" if c else "-", f"{b:.0f}" if b else "-", ratio(a, b, True), ratio(c, b, True)))
