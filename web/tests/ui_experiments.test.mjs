@@ -27,7 +27,7 @@ for epoch in range(1, epochs + 1):
         headers={"Authorization": "Bearer " + token, "Content-Type": "application/json"})
     urllib.request.urlopen(req, timeout=10).read()
     print("epoch %d accuracy %.4f" % (epoch, acc), flush=True)
-    time.sleep(0.05)
+    time.sleep(0.25)
 `;
 
 let server;
@@ -98,8 +98,9 @@ describe('stoke web UI: experiments', { timeout: 420000 }, () => {
     assert.deepEqual(exp.spec.space.opt.choices, ['sgd', 'adam']);
     assert.equal(exp.spec.trial.argv[1], 'trial.py');
 
-    // Trials appear while it runs, then all six finish.
-    await waitFor('first trial row', async () => (await page.locator('#trials-table tbody tr').count()) >= 1, 30000);
+    // Trials appear while it runs (the page polls), then all six finish.
+    await waitFor('a trial row while the experiment runs', async () => (await page.locator('#trials-table tbody tr').count()) >= 1
+      && (await page.textContent('#exp-state')) === 'RUNNING', 30000);
     await waitFor('experiment completed', async () => (await page.textContent('#exp-state')) === 'COMPLETED', 90000, 250);
     await waitFor('6 rows', async () => (await page.getAttribute('#trials-table', 'data-rows')) === '6');
     const trials = (await server.api(`/experiments/${id}/trials`)).trials;
@@ -155,6 +156,14 @@ describe('stoke web UI: experiments', { timeout: 420000 }, () => {
     }
     assert.ok(pruned.every((x) => x.last_step < 9) && trials.some((x) => x.state === 'COMPLETED' && x.last_step === 9));
     assert.equal(await page.locator('#trials-table .badge.s-PRUNED').count(), pruned.length);
+    // Keyboard: a sort header is a button reached by Tab and pressed with Enter.
+    await page.focus('#trials-table button[data-sort="value"]');
+    await page.keyboard.press('Enter');
+    assert.equal(await page.getAttribute('#trials-table th[aria-sort]', 'aria-sort'), 'ascending');
+    await page.keyboard.press('Enter');
+    const bestId = (await server.api(`/experiments/${exp.id}/best`)).id;
+    assert.equal(await page.getAttribute('#trials-table tbody tr:first-child', 'data-trial'), String(bestId));
+    assert.equal(await page.getAttribute('#trials-table tr.best', 'data-trial'), String(bestId));
     await screenshot(page, 'experiment', { top: true });
     assert.deepEqual(browser.errors, []);
   });

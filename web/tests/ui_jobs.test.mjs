@@ -36,7 +36,10 @@ describe('stoke web UI: jobs and cluster', { timeout: 240000 }, () => {
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.waitForSelector('#token[aria-invalid="true"]');
     assert.match(await page.textContent('#token-error'), /not valid/);
-    await login(page, server);
+    // Keyboard only: type the token and press Enter.
+    await page.getByLabel('API token').fill(server.token);
+    await page.getByLabel('API token').press('Enter');
+    await page.waitForSelector('main[data-page="jobs"] #jobs-table');
     assert.equal(await page.evaluate(() => localStorage.getItem('stoke.token')), server.token);
     await waitFor('whoami', async () => /admin/.test(await page.textContent('#whoami')));
     await page.getByRole('button', { name: 'Log out' }).click();
