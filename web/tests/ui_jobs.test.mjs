@@ -3,7 +3,7 @@
 // (server validation shown at the field, code upload) and the cluster page.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -174,6 +174,19 @@ describe('stoke web UI: jobs and cluster', { timeout: 240000 }, () => {
     const job = await server.api(`/jobs/${id}`);
     assert.equal(job.name, 'from-the-form');
     assert.deepEqual(job.argv, ['/bin/sh', 'run.sh', 'two words']);
+  });
+
+  it('builder: a picked code directory is packed and unpacked into the working directory', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stoke-code-'));
+    mkdirSync(join(dir, 'pkg', 'data'), { recursive: true });
+    writeFileSync(join(dir, 'main.sh'), 'cat pkg/data/values.txt; ls pkg\n');
+    writeFileSync(join(dir, 'pkg', 'data', 'values.txt'), 'from-a-directory\n');
+    await page.goto(`${server.base}/#/new`);
+    await page.getByLabel('Command').fill('/bin/sh main.sh');
+    await page.getByLabel('…or a code directory').setInputFiles(dir);
+    await page.getByRole('button', { name: 'Submit job' }).click();
+    await page.waitForURL(/#\/jobs\/\d+$/);
+    await waitFor('directory contents in the output', async () => /from-a-directory\s+data/.test(await page.textContent('#logs')), 20000);
   });
 
   it('cluster page shows slots with who runs what, the queue and utilization over time', async () => {
