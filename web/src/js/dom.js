@@ -39,12 +39,6 @@ export function uid(prefix = 'id') {
   return `${prefix}-${idCounter}`;
 }
 
-// A labelled control: <label>Text <input ...></label>; returns {label, input}.
-export function field(text, control, extra = {}) {
-  const label = h('label', extra, text, control);
-  return label;
-}
-
 export function badge(state) {
   return h('span', { class: `badge s-${state}` }, state);
 }

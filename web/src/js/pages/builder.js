@@ -281,8 +281,6 @@ export async function render(main, { query }, ctx) {
   };
 
   const submit = h('button', { type: 'submit', class: 'btn btn-primary', id: 'submit' }, 'Submit job');
-  const jobOnly = [];
-  const hpoOnly = [];
   const section = (legendText, id, ...children) => h('fieldset', { id }, h('legend', {}, legendText), ...children);
 
   const modeRadios = h('fieldset', { class: 'inline', id: 'mode' }, h('legend', { class: 'sr-only' }, 'Kind'),
@@ -320,7 +318,8 @@ export async function render(main, { query }, ctx) {
           control('CPU slots', cpus, 'resources.cpus'),
           control('GPUs', gpus, 'resources.gpus'),
           control('Memory', memory, 'resources.memory'),
-          ...jobOnly.concat([control('Priority (-1000..1000)', priority, 'priority'), control('Max runtime (s)', maxRuntime, 'max_runtime_s')])))),
+          control('Priority (-1000..1000)', priority, 'priority'),
+          control('Max runtime (s)', maxRuntime, 'max_runtime_s')))),
     h('div', { class: 'panel', 'data-mode': 'job' },
       section('Hyperparameters (written to $STOKE_HPARAMS)', 'fs-hparams', h('div', { class: 'form-grid' }, control('JSON object', hparams, 'hparams', { class: 'wide' })))),
     h('div', { class: 'panel', 'data-mode': 'hpo' },
