@@ -96,6 +96,9 @@ export async function startServer({ cpuSlots = 4 } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'stoke-ui-'));
   const proc = spawn(stokeBin, ['server', '--port', '0', '--data-dir', dataDir, '--web-root', webRoot,
     '--cpu-slots', String(cpuSlots), '--gpus', 'none', '--kill-grace', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Never leave a server behind, even when a test process dies before its after() hook.
+  const reap = () => { if (proc.exitCode === null) proc.kill('SIGKILL'); };
+  process.once('exit', reap);
   let out = '';
   proc.stdout.on('data', (d) => { out += d; });
   proc.stderr.on('data', (d) => { out += d; if (process.env.STOKE_UI_VERBOSE) process.stderr.write(d); });
