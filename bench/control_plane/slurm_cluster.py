@@ -133,6 +133,21 @@ PartitionName=bench Nodes={self.node} Default=YES MaxTime=INFINITE State=UP
         subprocess.run(["scancel", "--partition=bench"], env=self.env, capture_output=True)
         self._wait("queue drain", lambda: self.queue_length() == 0, timeout_s=60)
 
+    def _kill_strays(self):
+        """SIGKILLs slurmstepd/job processes left behind by this cluster (they carry our SLURM_CONF)."""
+        marker = f"SLURM_CONF={self.env['SLURM_CONF']}\0".encode() if "SLURM_CONF" in self.env else None
+        if marker is None:
+            return
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit() or int(pid) == os.getpid():
+                continue
+            try:
+                with open(f"/proc/{pid}/environ", "rb") as f:
+                    if marker in f.read():
+                        os.kill(int(pid), 9)
+            except OSError:
+                pass
+
     def stop(self):
         for p in reversed(self.procs):
             p.terminate()
@@ -142,6 +157,7 @@ PartitionName=bench Nodes={self.node} Default=YES MaxTime=INFINITE State=UP
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait()
+        self._kill_strays()
         subprocess.run(["munged", "--stop", f"--socket={self._path('munge', 'munge.socket')}"],
                        env=self.env, capture_output=True)
         if not os.environ.get("STOKE_BENCH_KEEP"):
