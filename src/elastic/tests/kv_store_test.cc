@@ -31,9 +31,11 @@ class OwningPrefixStore final : public KvStore {
 };
 
 INSTANTIATE_TEST_SUITE_P(Memory, KvStoreConformanceTest,
-                         ::testing::Values(KvStoreFactory([] { return std::make_unique<MemoryKvStore>(); })));
+                         ::testing::Values(KvStoreFactory([] { return std::make_unique<MemoryKvStore>(); })),
+                         [](const auto&) { return std::string("Default"); });
 INSTANTIATE_TEST_SUITE_P(Prefix, KvStoreConformanceTest,
-                         ::testing::Values(KvStoreFactory([] { return std::make_unique<OwningPrefixStore>(); })));
+                         ::testing::Values(KvStoreFactory([] { return std::make_unique<OwningPrefixStore>(); })),
+                         [](const auto&) { return std::string("Default"); });
 
 TEST(PrefixKvStoreTest, WritesLandUnderThePrefix) {
   MemoryKvStore base;

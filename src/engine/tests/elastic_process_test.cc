@@ -14,6 +14,7 @@
 #include "common/clock.h"
 #include "elastic/coordinator_runner.h"
 #include "elastic/keys.h"
+#include "elastic/prefix_kv_store.h"
 #include "engine/tcp_kv_store.h"
 #include "engine/tests/test_util.h"
 #include "engine/trainer.h"
@@ -25,7 +26,8 @@ using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-constexpr int64_t kSteps = 800;
+// Long enough that every membership change of a test lands mid-training (~1-5 ms per step).
+constexpr int64_t kSteps = 2400;
 
 class ElasticProcessTest : public ::testing::Test {
  protected:
@@ -37,6 +39,15 @@ class ElasticProcessTest : public ::testing::Test {
     auto store = TcpKvStore::Open("127.0.0.1", 0, /*is_server=*/true, 10s);
     ASSERT_TRUE(store.has_value()) << store.error().ToString();
     store_ = std::move(*store);
+  }
+
+  // Starts the job's coordinator once `joined` workers have registered, so the first
+  // generation holds all of them however slowly the processes start.
+  void StartCoordinator(int joined) {
+    auto deadline = Clock::now() + 30s;
+    while (*store_->Add(elastic::keys::kWorkerCount, 0) < joined && Clock::now() < deadline) {
+      std::this_thread::sleep_for(20ms);
+    }
     elastic::CoordinatorRunnerOptions o;
     o.coordinator.join_settle_ms = 300;
     o.coordinator.heartbeat_timeout_ms = 1000;
@@ -48,20 +59,25 @@ class ElasticProcessTest : public ::testing::Test {
   void TearDown() override {
     for (auto& [pid, _] : workers_) ::kill(pid, SIGKILL);
     for (auto& [pid, _] : workers_) ::waitpid(pid, nullptr, 0);
-    runner_->Stop();
+    if (runner_) runner_->Stop();
   }
 
   void SetTarget(int n) { ASSERT_TRUE(store_->Set(elastic::keys::kScaleTarget, std::to_string(n)).ok()); }
 
-  pid_t StartWorker() {
-    const int index = static_cast<int>(workers_.size());
+  // A stoke-worker process of this job; `job_prefix` and `output` run a second job on the store.
+  pid_t StartWorker(const std::string& job_prefix = "", const std::string& output = "") {
+    const int index = static_cast<int>(logs_.size());
     std::vector<std::string> args = {
         STOKE_WORKER_BIN, "train", "--model", options_.model_path, "--data", options_.train_path,
-        "--val", options_.val_path, "--output", options_.output_dir, "--global-batch", "24",
-        "--lr", "0.05", "--momentum", "0.9", "--seed", "5", "--threads", "1",
+        "--val", options_.val_path, "--output", output.empty() ? options_.output_dir : output,
+        "--global-batch", "24", "--lr", "0.05", "--momentum", "0.9", "--seed", "5", "--threads", "1",
         "--epochs", "1000", "--max-steps", std::to_string(kSteps), "--collective-timeout-ms", "3000",
-        "--heartbeat-ms", "100", "--audit-dir", audit_dir_,
-        "--store", "tcp://127.0.0.1:" + std::to_string(store_->port())};
+        "--heartbeat-ms", "100", "--store", "tcp://127.0.0.1:" + std::to_string(store_->port())};
+    if (job_prefix.empty()) {
+      args.insert(args.end(), {"--audit-dir", audit_dir_});
+    } else {
+      args.insert(args.end(), {"--job-prefix", job_prefix});
+    }
     const std::string log = dir_ / ("worker" + std::to_string(index) + ".log");
     pid_t pid = ::fork();
     if (pid == 0) {
@@ -174,6 +190,23 @@ class ElasticProcessTest : public ::testing::Test {
     EXPECT_LT(diff, 1e-4);
   }
 
+  // Runs the same job with a fixed number of worker processes; returns its final model path.
+  std::string RunFixedSize(int world) {
+    elastic::PrefixKvStore scope("fixed/", *store_);
+    EXPECT_TRUE(scope.Set(elastic::keys::kScaleTarget, std::to_string(world)).ok());
+    elastic::CoordinatorRunnerOptions o;
+    o.coordinator.min_workers = world;
+    o.tick = 20ms;
+    elastic::CoordinatorRunner runner(scope, clock_, o);
+    runner.Start();
+    const std::string out = dir_ / "fixed";
+    std::vector<pid_t> pids;
+    for (int i = 0; i < world; ++i) pids.push_back(StartWorker("fixed/", out));
+    for (pid_t pid : pids) EXPECT_EQ(WaitExit(pid, 40s), 0) << Log(pid);
+    runner.Stop();
+    return out + "/model.pt";
+  }
+
   void ExpectExactAudit(std::set<int> worlds) {
     auto report = testing::CheckAudit(audit_dir_, 240, 24, options_.seed, kSteps);
     EXPECT_TRUE(report.ok) << report.problem;
@@ -193,6 +226,7 @@ class ElasticProcessTest : public ::testing::Test {
 TEST_F(ElasticProcessTest, RescaleOneThreeTwoOneMidEpoch) {
   SetTarget(1);
   std::vector<pid_t> pids{StartWorker(), StartWorker(), StartWorker()};
+  StartCoordinator(1);
   ASSERT_TRUE(WaitForWorld(1, 15, 30s)) << Log(pids[0]);
   SetTarget(3);
   ASSERT_TRUE(WaitForWorld(3, 0, 20s)) << "never trained at 3";
@@ -212,11 +246,17 @@ TEST_F(ElasticProcessTest, RescaleOneThreeTwoOneMidEpoch) {
   EXPECT_EQ(released, 2);
   ExpectExactAudit({1, 2, 3});
   ExpectSameModelAsOneProcess();
+  // The convergence claim as stated: elastic with three rescales vs a fixed 2-worker run.
+  const double diff = testing::RelativeDifference(testing::FlatParameters(options_.output_dir + "/model.pt"),
+                                                  testing::FlatParameters(RunFixedSize(2)));
+  std::cout << "relative parameter difference vs fixed 2 workers: " << diff << std::endl;
+  EXPECT_LT(diff, 1e-4);
 }
 
 TEST_F(ElasticProcessTest, KillNineOfAWorkerMidStep) {
   SetTarget(3);
   std::vector<pid_t> pids{StartWorker(), StartWorker(), StartWorker()};
+  StartCoordinator(3);
   ASSERT_TRUE(WaitForWorld(3, 30, 30s)) << Log(pids[0]);
   ::kill(pids[0], SIGKILL);  // worker 0 is rank 0 of the first generation
   ASSERT_EQ(WaitExit(pids[0], 5s), 128 + SIGKILL);
@@ -234,6 +274,7 @@ TEST_F(ElasticProcessTest, KillNineOfAWorkerMidStep) {
 TEST_F(ElasticProcessTest, WorkerJoinsMidTraining) {
   SetTarget(3);
   std::vector<pid_t> pids{StartWorker(), StartWorker()};
+  StartCoordinator(2);
   ASSERT_TRUE(WaitForWorld(2, 30, 30s)) << Log(pids[0]);
   pids.push_back(StartWorker());
   ASSERT_TRUE(WaitForWorld(3, 31, 20s)) << "the newcomer never trained";

@@ -41,7 +41,8 @@ class ScopedTcpStore final : public elastic::KvStore {
 };
 
 INSTANTIATE_TEST_SUITE_P(Tcp, KvStoreConformanceTest,
-                         ::testing::Values(KvStoreFactory([] { return std::make_unique<ScopedTcpStore>(); })));
+                         ::testing::Values(KvStoreFactory([] { return std::make_unique<ScopedTcpStore>(); })),
+                         [](const auto&) { return std::string("Default"); });
 
 TEST(TcpKvStoreTest, ClientSeesServerWrites) {
   auto client = TcpKvStore::Open("127.0.0.1", SharedServer().port(), /*is_server=*/false, std::chrono::seconds(5));
