@@ -103,6 +103,15 @@ def main():
     log_dir = env.get("LOG_DIR") or work
     out_split = open(os.path.join(log_dir, "wmla-stdout.log"), "ab")
     err_split = open(os.path.join(log_dir, "wmla-stderr.log"), "ab")
+
+    def say(text):  # the launcher's own words, in the combined log and in errlog
+        with LOCK:
+            data = ("wmla launcher: " + text + "\n").encode()
+            sys.stderr.buffer.write(data)
+            sys.stderr.buffer.flush()
+            err_split.write(data)
+            err_split.flush()
+
     gpus = [g for g in env.get("CUDA_VISIBLE_DEVICES", "").split(",") if g]
     port = free_port() if workers > 1 else None
     procs, pumps = [], []
@@ -118,7 +127,7 @@ def main():
         try:
             p = subprocess.Popen(cmd, cwd=code, env=e, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         except OSError as err:
-            sys.stderr.write("wmla launcher: cannot start %s: %s\n" % (cmd[0], err))
+            say("cannot start %s: %s" % (cmd[0], err))
             for q in procs:
                 q.terminate()
             return 127
@@ -136,13 +145,14 @@ def main():
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
     status = 0
-    while any(p.poll() is None for p in procs):
+    while True:
+        alive = [p for p in procs if p.poll() is None]  # polls every rank (any() would stop at the first)
+        if not alive:
+            break
         failed = [p for p in procs if p.returncode not in (None, 0)]
         if failed and status == 0:
             status = exit_status(failed[0].returncode)
-            sys.stderr.write("wmla launcher: rank %d failed with status %d; stopping the others\n"
-                             % (procs.index(failed[0]), status))
-            sys.stderr.flush()
+            say("rank %d failed with status %d; stopping the others" % (procs.index(failed[0]), status))
             forward(signal.SIGTERM, None)
         time.sleep(0.05)
     if status == 0:
@@ -150,7 +160,7 @@ def main():
             if p.returncode != 0:
                 status = exit_status(p.returncode)
                 if workers > 1:
-                    sys.stderr.write("wmla launcher: rank %d failed with status %d\n" % (rank, status))
+                    say("rank %d failed with status %d" % (rank, status))
                 break
     for t in pumps:
         t.join()
