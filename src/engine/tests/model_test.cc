@@ -148,7 +148,7 @@ TEST(TrainerTest, SingleProcessLearnsAndWritesOutputs) {
   auto summary = Train(o, {});
   ASSERT_TRUE(summary.has_value()) << summary.error().ToString();
   EXPECT_EQ(summary->steps, 5 * 10);
-  EXPECT_GE(summary->val_accuracy, 0.95);
+  EXPECT_GE(summary->val_accuracy, 0.75);  // overlapping classes: well above chance (0.33)
   EXPECT_EQ(CountLines(o.output_dir + "/metrics.jsonl"), 5);
   // The final model is plain TorchScript with the trained weights.
   auto trained = testing::FlatParameters(o.output_dir + "/model.pt");
