@@ -210,6 +210,7 @@ def main():
     p.add_argument("--skip-throughput", action="store_true")
     p.add_argument("--skip-rescale", action="store_true")
     p.add_argument("--skip-torchrun", action="store_true")
+    p.add_argument("--keep", action="store_true", help="keep the work directory")
     args = p.parse_args()
 
     work = tempfile.mkdtemp(prefix="stoke-bench-")
@@ -233,6 +234,8 @@ def main():
             print(f"torchrun 3->2 (agent killed -> first step at 2): p50 {statistics.median(tdown):.0f} ms  {tdown}")
             print(f"ratio torchrun/stoke: up {statistics.median(tup) / statistics.median(up):.1f}x, "
                   f"down {statistics.median(tdown) / statistics.median(down):.1f}x")
+    if not args.keep:
+        __import__("shutil").rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
