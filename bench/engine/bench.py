@@ -136,11 +136,22 @@ def stoke_rescale(worker, work, cycles, threads):
             down.append(e["t_ms"] - t1)
             internal.append(e["latency_ms"])
             time.sleep(0.5)
+        # A crash: kill -9 of a member -> the survivors' first step at the smaller size.
+        seen = len(read_regroups(metrics))
+        store.set("scale/target", "3")
+        procs.append(subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        wait_for(lambda: next((e for e in read_regroups(metrics)[seen:] if e["world"] == 3), None), 60)
+        time.sleep(0.5)
+        seen = len(read_regroups(metrics))
+        t2 = time.time() * 1000
+        procs[-1].kill()
+        e = wait_for(lambda: next((e for e in read_regroups(metrics)[seen:] if e["world"] == 2), None), 60)
+        crash = e["t_ms"] - t2
     finally:
         for p in procs:
             p.kill()
         rdzv.kill()
-    return up, down, internal
+    return up, down, internal, crash
 
 
 def read_torch_log(path):
@@ -223,9 +234,10 @@ def main():
             print(f"throughput world={w} batch={args.global_batch}: stoke {stoke:.1f} steps/s, "
                   f"DDP {ddp:.1f} steps/s, ratio {stoke / ddp:.2f}x")
     if not args.skip_rescale:
-        up, down, internal = stoke_rescale(args.worker, work, args.cycles, args.threads)
+        up, down, internal, crash = stoke_rescale(args.worker, work, args.cycles, args.threads)
         print(f"stoke rescale 2->3 (launch -> first step at 3): p50 {statistics.median(up):.0f} ms  {up}")
         print(f"stoke rescale 3->2 (request -> first step at 2): p50 {statistics.median(down):.0f} ms  {down}")
+        print(f"stoke crash 3->2 (kill -9 -> first step at 2; heartbeat timeout 1.5 s): {crash:.0f} ms")
         print(f"stoke regroup inside the workers (step boundary -> state synced): p50 "
               f"{statistics.median(internal):.0f} ms")
         if not args.skip_torchrun:
