@@ -1,5 +1,7 @@
 #include "serving/torch_runner.h"
 
+#include <ATen/Parallel.h>
+#include <torch/cuda.h>
 #include <torch/script.h>
 
 #include <memory>
