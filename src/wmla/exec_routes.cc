@@ -203,7 +203,9 @@ Status SubmitExec(WmlaContext& ctx, const httplib::Request& req, httplib::Respon
     return Status::InvalidArgument("POST /execs takes multipart/form-data with a part named file", "Content-Type");
   }
   STOKE_ASSIGN_OR_RETURN(json data, ParseDataField(req));
+  // The args come in the query (dlicmd, notebooks), else as a form field, else in the 4.x `data` object.
   std::string raw_args = req.get_param_value("args");
+  if (raw_args.empty() && req.has_file("args")) raw_args = req.get_file_value("args").content;
   if (raw_args.empty() && data.is_object()) raw_args = Str(data, "args");
   if (raw_args.empty()) {
     return Status::InvalidArgument("args is required: ?args=--exec-start PyTorch --model-main main.py ...", "args");

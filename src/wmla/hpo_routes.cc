@@ -164,6 +164,7 @@ Status CreateTask(WmlaContext& ctx, const httplib::Request& req, httplib::Respon
     return Status(s.code(), s.message(), s.field().starts_with("args") ? "modelSpec." + s.field() : s.field());
   }
   std::string name = task.hpo_name.empty() ? rc.principal.user + "-hpo-" + RandomDigits(16) : task.hpo_name;
+  std::lock_guard names_lock(ctx.hpo_names);
   STOKE_ASSIGN_OR_RETURN(auto taken, ctx.deps.store.Get(kHpoNamespace, name));
   if (taken) return Status::AlreadyExists("an HPO task named " + name + " exists");
 

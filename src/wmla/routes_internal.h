@@ -1,6 +1,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,7 @@ struct WmlaContext {
   std::string wmla_dir;  // <data_dir>/wmla
   std::string data_fs;   // <data_dir>/wmla/data: DLI_DATA_FS
   std::string tmp_dir;   // <data_dir>/wmla/tmp: staging
+  std::mutex hpo_names;  // held from a task name's check to its record's write, so names stay unique
 };
 using ContextPtr = std::shared_ptr<WmlaContext>;
 

@@ -299,3 +299,41 @@ TEST_F(WmlaRoutesTest, HpoNamesAlgorithmsAndErrors) {
 
 }  // namespace
 }  // namespace stoke::wmla
+
+namespace stoke::wmla {
+namespace {
+
+TEST_F(WmlaRoutesTest, Wmla4DataFieldCarriesArgsAndHardwareSpec) {
+  auto c = s.Client();
+  json data = json::parse(R"({"args": "--exec-start distPyTorch --model-main main.py --lr 0.1",
+    "hardwareSpec": {"nodes": {"num_nodes": 3, "mem": {"size": "1g"}, "gpu": {"num_gpu": 0}, "cpu": {"units": "0.25"}}},
+    "dataSource": [{"type": "fs", "location": {"paths": "cifar"}}]})");
+  httplib::MultipartFormDataItems items = {{"file", "print(1)\n", "main.py", ""}, {"data", data.dump(), "", ""}};
+  auto r = c.Post((kDl + "/execs").c_str(), XAuth(s.admin_token), items);
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  json exec = json::parse(r->body);
+  EXPECT_EQ(exec["numWorker"], 3);
+  auto job = s.jobs->Get(service::Principal{"admin", true}, exec["stokeJobId"].get<int64_t>());
+  ASSERT_TRUE(job);
+  EXPECT_EQ(job->spec.resources.cpus, 3);
+  EXPECT_EQ(job->spec.resources.gpus, 0);
+  EXPECT_EQ(job->spec.resources.memory_bytes, int64_t{3} << 30);
+  EXPECT_EQ(job->spec.env.at("DATA_DIR"), (s.dir / "wmla" / "data" / "cifar").string());
+  EXPECT_EQ(job->spec.argv.back(), "0.1");
+
+  // args as a form field work too.
+  httplib::MultipartFormDataItems form = {{"file", "print(1)\n", "main.py", ""},
+                                          {"args", "--exec-start PyTorch --workerDeviceType cpu --model-main main.py", "", ""}};
+  auto f = c.Post((kDl + "/execs").c_str(), XAuth(s.admin_token), form);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->status, 200) << f->body;
+  ExpectWmlaError(c.Post((kDl + "/execs").c_str(), XAuth(s.admin_token),
+                         httplib::MultipartFormDataItems{{"file", "print(1)\n", "main.py", ""},
+                                                         {"data", R"({"args":"--exec-start PyTorch --model-main main.py",
+                                                                      "hardwareSpec":{"nodes":{"num_nodes":0}}})", "", ""}}),
+                  400, "data.hardwareSpec.nodes.num_nodes");
+}
+
+}  // namespace
+}  // namespace stoke::wmla
