@@ -168,7 +168,9 @@ Status CreateTask(WmlaContext& ctx, const httplib::Request& req, httplib::Respon
   STOKE_ASSIGN_OR_RETURN(auto taken, ctx.deps.store.Get(kHpoNamespace, name));
   if (taken) return Status::AlreadyExists("an HPO task named " + name + " exists");
 
-  json trial = api::JobToJson(Job{.spec = plan->spec});
+  Job templ;
+  templ.spec = plan->spec;
+  json trial = api::JobToJson(templ);
   json trial_spec = {{"argv", trial["argv"]}, {"env", trial["env"]}, {"resources", trial["resources"]},
                      {"priority", trial["priority"]}};
   json spec_json = BuildExperimentSpec(task, name, trial_spec);

@@ -18,7 +18,9 @@ TEST(WmlaFormat, ExecStatesFollowWmlaNames) {
 TEST(WmlaFormat, HpoStates) {
   service::Experiment e;
   EXPECT_EQ(HpoStateName(e), "SUBMITTED");
-  e.trials.push_back(service::Trial{.job = 4});
+  service::Trial started;
+  started.job = 4;
+  e.trials.push_back(started);
   EXPECT_EQ(HpoStateName(e), "RUNNING");
   e.state = service::ExperimentState::kCompleted;
   EXPECT_EQ(HpoStateName(e), "FINISHED");

@@ -25,7 +25,9 @@ void ExpectWmlaError(const httplib::Result& r, int status, const std::string& fi
   ASSERT_TRUE(body.is_object()) << r->body;
   EXPECT_EQ(body.value("code", 0), status) << r->body;
   EXPECT_FALSE(body.value("message", "").empty()) << r->body;
-  if (!field.empty()) EXPECT_EQ(body.value("field", ""), field) << r->body;
+  if (!field.empty()) {
+    EXPECT_EQ(body.value("field", ""), field) << r->body;
+  }
 }
 
 httplib::Result SubmitExec(httplib::Client& c, const std::string& token, const std::string& args,
