@@ -12,7 +12,7 @@ PACKAGES=(
   nlohmann-json3-dev libsqlite3-dev libcpp-httplib-dev libssl-dev libyaml-cpp-dev
   libcli11-dev libspdlog-dev prometheus-cpp-dev libfmt-dev libarchive-dev libargon2-dev libeigen3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libtorch-dev
+  libtorch-dev libgloo-dev
   # tests, examples and side-by-side benchmarks
   python3 python3-pytest python3-numpy python3-torch python3-sklearn python3-optuna python3-yaml
   sqlite3 curl procps

@@ -203,6 +203,8 @@ Status GetLogs(JobService& jobs, const httplib::Request& req, httplib::Response&
   auto pos = std::make_shared<int64_t>(start);
   auto finished = std::make_shared<bool>(false);
   res.status = 200;
+  res.set_header("X-Content-Type-Options", "nosniff");  // browsers render streamed text as it comes
+  res.set_header("Cache-Control", "no-cache");
   res.set_chunked_content_provider(
       sse ? "text/event-stream" : "text/plain; charset=utf-8",
       [&jobs, who, id, files, pos, finished, sse](size_t, httplib::DataSink& sink) {
@@ -213,6 +215,11 @@ Status GetLogs(JobService& jobs, const httplib::Request& req, httplib::Response&
         // Poll the file; a finished job ends the stream once everything written has been sent.
         for (int i = 0; i < 50 && sink.is_writable(); ++i) {
           std::string chunk = files.ReadFrom(files.LogPath(), *pos, 1 << 20);
+          if (sse) {
+            // SSE carries whole lines: a partial last line waits for its newline (or the job's end).
+            size_t nl = chunk.rfind('\n');
+            chunk.resize(nl == std::string::npos ? 0 : nl + 1);
+          }
           if (!chunk.empty()) {
             *pos += static_cast<int64_t>(chunk.size());
             std::string out = sse ? SseEncode(chunk) : chunk;

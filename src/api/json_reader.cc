@@ -143,11 +143,21 @@ Status JsonObjectReader::Finish() const {
 }
 
 Result<json> ParseJsonText(std::string_view text) {
+  json value;
   try {
-    return json::parse(text.begin(), text.end());
+    value = json::parse(text.begin(), text.end());
   } catch (const json::parse_error& e) {
     return Err(Status::InvalidArgument(std::string("malformed JSON: ") + e.what()));
+  } catch (const json::exception& e) {  // e.g. a number too large for a double (1e999)
+    return Err(Status::InvalidArgument(std::string("unacceptable JSON: ") + e.what()));
   }
+  // Strings are stored and echoed back: reject invalid UTF-8 now rather than fail when answering.
+  try {
+    (void)value.dump();
+  } catch (const json::type_error&) {
+    return Err(Status::InvalidArgument("request body contains a string that is not valid UTF-8"));
+  }
+  return value;
 }
 
 Result<int64_t> ParseByteSize(const json& value, const std::string& field) {

@@ -1,6 +1,12 @@
 #include "api/rest_server.h"
 
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <chrono>
+#include <cstdlib>
 #include <exception>
 
 #include <httplib.h>
@@ -92,6 +98,8 @@ void RestServer::Install() {
   http_->set_read_timeout(30, 0);
   http_->set_write_timeout(30, 0);
   http_->set_keep_alive_max_count(10000);
+  // Small JSON answers on kept-alive connections must not wait for delayed ACKs (Nagle).
+  http_->set_tcp_nodelay(true);
 
   for (const Route& route : routes_) {
     const Route* rp = &route;
@@ -167,6 +175,33 @@ void RestServer::Install() {
   });
 }
 
+namespace {
+
+// Debian's compiled cpp-httplib listens with a backlog of 5, which drops connection bursts (200
+// clients arriving at once retransmit SYNs for seconds). Linux lets listen() be called again on a
+// listening socket to raise its backlog: find ours by its port and do that.
+void RaiseListenBacklog(int port, int backlog) {
+  DIR* dir = ::opendir("/proc/self/fd");
+  if (dir == nullptr) return;
+  while (dirent* entry = ::readdir(dir)) {
+    int fd = std::atoi(entry->d_name);
+    if (fd <= 2) continue;
+    int listening = 0;
+    socklen_t len = sizeof(listening);
+    if (::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || listening == 0) continue;
+    sockaddr_storage addr{};
+    socklen_t addr_len = sizeof(addr);
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &addr_len) != 0) continue;
+    int bound = 0;
+    if (addr.ss_family == AF_INET) bound = ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
+    if (addr.ss_family == AF_INET6) bound = ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port);
+    if (bound == port) ::listen(fd, backlog);
+  }
+  ::closedir(dir);
+}
+
+}  // namespace
+
 Result<int> RestServer::Bind() {
   Install();
   if (!http_->is_valid()) return Err(Status::InvalidArgument("cannot load the TLS certificate or key", "tls_cert"));
@@ -180,6 +215,7 @@ Result<int> RestServer::Bind() {
     return Err(Status::Unavailable("cannot listen on " + options_.bind + ":" + std::to_string(options_.port) +
                                    " (in use, or not allowed)"));
   }
+  RaiseListenBacklog(port, 4096);
   return port;
 }
 
