@@ -128,3 +128,39 @@ def test_algorithms_listed(dl):
     r = dl.request("GET", f"{wmla.DL}/hypersearch/algorithm")
     assert r.status == 200
     assert [a["name"] for a in r.json()] == ["Random", "TPE", "Bayesian", "Hyperband", "ExperimentGridSearch"]
+
+
+SLOW = textwrap.dedent("""
+    import json, os, time
+    from emetrics import EMetrics
+    cfg = json.loads(open("config.json").read())
+    lr, epochs = float(cfg["learning_rate"]), int(cfg["epochs"])
+    history = []
+    with EMetrics.open() as em:   # emetrics lines are read while the trial runs: Hyperband can stop it early
+        for epoch in range(1, epochs + 1):
+            time.sleep(0.4)
+            acc = 1.0 / (1.0 + 100 * (lr - 0.03) ** 2 + 1.0 / epoch)
+            em.record(EMetrics.TEST_GROUP, epoch, {"accuracy": acc})
+            history.append({"steps": epoch, "accuracy": acc})
+    with open(os.path.join(os.environ["RESULT_DIR"], "val_dict_list.json"), "w") as f:
+        json.dump(history, f)
+""")
+
+
+def test_hyperband_stops_trials_that_fall_behind(dl_x, tmp_path):
+    root = tmp_path / "slow"
+    root.mkdir()
+    (root / "train.py").write_text(SLOW)
+    task = {"modelSpec": {"args": "--exec-start PyTorch --workerDeviceType cpu --model-main train.py"},
+            "algoDef": {"algorithm": "Hyperband", "maxJobNum": 9, "maxParalleJobNum": 3, "objectiveMetric": "accuracy",
+                        "objective": "maximize",
+                        "algoParams": [{"name": "RandomSeed", "value": "2"}, {"name": "ResourceName", "value": "epochs"},
+                                       {"name": "ResourceValue", "value": "9"}, {"name": "eta", "value": "3"}]},
+            "hyperParams": [lr_param()]}
+    r = dl_x.start_hpo(task, "slow.modelDir.tar", wmla.model_dir_tar(str(root)))
+    assert r.status == 200, r
+    t = dl_x.wait_hpo(r.json()["uid"], timeout_s=150)
+    assert t["state"] == "FINISHED", t
+    states = [e["state"] for e in t["experiments"]]
+    assert "KILLED" in states and "FINISHED" in states, states
+    check_best(t, maximize=True)
