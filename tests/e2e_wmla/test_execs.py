@@ -126,6 +126,12 @@ def test_same_archive_twice_and_single_script(dl_x, model_tar):
     e = dl_x.wait_exec(r.json()["id"])
     assert e["state"] == "FINISHED" and e["framework"] == "tensorflow"
     assert "single script in work" in dl_x.request("GET", f"{wmla.DL}/execs/{e['id']}/log").text
+    # --user-cmd: the words after -- are the whole command.
+    r = dl_x.submit("--exec-start PyTorch --workerDeviceType cpu --user-cmd -- /bin/sh -c 'echo user cmd $FRAME_WORK'",
+                    "main.py", script)
+    assert r.status == 200, r
+    e = dl_x.wait_exec(r.json()["id"])
+    assert e["state"] == "FINISHED" and "user cmd PyTorch" in dl_x.request("GET", f"{wmla.DL}/execs/{e['id']}/log").text
 
 
 def test_stop_and_delete(dl_x, server):
