@@ -1,6 +1,7 @@
 #include "serving/replica_server.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include "serving/predict_codec.h"
 
@@ -14,6 +15,13 @@ ReplicaServer::ReplicaServer(ReplicaOptions options, DynamicBatcher& batcher, Se
   http_->new_task_queue = [n = options_.http_threads] { return new httplib::ThreadPool(static_cast<size_t>(n)); };
   http_->set_payload_max_length(options_.max_body_bytes);
   http_->set_keep_alive_max_count(100000);
+  // Debian's libcpp-httplib listens with a backlog of 5: a burst of new connections overflows it
+  // and clients get resets. Keep the socket so Bind() can listen again with a deeper queue.
+  http_->set_socket_options([this](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    listen_fd_ = sock;
+  });
   auto predict = [this](const httplib::Request& req, httplib::Response& res) {
     auto [status, body] = Predict(req.body);
     res.status = status;
@@ -51,6 +59,7 @@ Result<int> ReplicaServer::Bind() {
   int port = options_.port == 0 ? http_->bind_to_any_port(options_.bind)
                                 : (http_->bind_to_port(options_.bind, options_.port) ? options_.port : -1);
   if (port <= 0) return Err(Status::Unavailable("cannot bind " + options_.bind + ":" + std::to_string(options_.port)));
+  if (listen_fd_ >= 0) ::listen(listen_fd_, 4096);  // Linux: a second listen() only resizes the queue
   return port;
 }
 

@@ -53,6 +53,7 @@ class ReplicaServer {
   ServingStats& stats_;
   std::unique_ptr<httplib::Server> http_;
   std::atomic<int64_t> in_flight_{0};
+  int listen_fd_ = -1;
 
   mutable std::mutex shape_mu_;
   std::optional<std::vector<int64_t>> good_shape_;             // GUARDED_BY(shape_mu_)
