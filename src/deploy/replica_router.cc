@@ -106,6 +106,7 @@ std::unique_ptr<httplib::Client> ReplicaRouter::TakeClient(JobId id) {
   }
   auto c = std::make_unique<httplib::Client>(it->second.host, it->second.port);
   c->set_keep_alive(true);
+  c->set_tcp_nodelay(true);  // headers and body go out in separate writes
   c->set_connection_timeout(std::chrono::seconds(2));
   c->set_read_timeout(std::chrono::duration_cast<std::chrono::seconds>(timeout_).count(), 0);
   c->set_write_timeout(10, 0);

@@ -15,6 +15,7 @@ ReplicaServer::ReplicaServer(ReplicaOptions options, DynamicBatcher& batcher, Se
   http_->new_task_queue = [n = options_.http_threads] { return new httplib::ThreadPool(static_cast<size_t>(n)); };
   http_->set_payload_max_length(options_.max_body_bytes);
   http_->set_keep_alive_max_count(100000);
+  http_->set_tcp_nodelay(true);  // small JSON answers: no Nagle + delayed-ACK stalls
   // Debian's libcpp-httplib listens with a backlog of 5: a burst of new connections overflows it
   // and clients get resets. Keep the socket so Bind() can listen again with a deeper queue.
   http_->set_socket_options([this](socket_t sock) {
