@@ -142,6 +142,7 @@ void RestServer::Install() {
     else if (route.method == "POST") http_->Post(route.pattern, wrapped);
     else if (route.method == "DELETE") http_->Delete(route.pattern, wrapped);
     else if (route.method == "PUT") http_->Put(route.pattern, wrapped);
+    else if (route.method == "PATCH") http_->Patch(route.pattern, wrapped);
   }
 
   http_->Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
@@ -150,7 +151,9 @@ void RestServer::Install() {
   http_->Get("/metrics", [this](const httplib::Request& req, httplib::Response& res) {
     auto principal = deps_.auth.Authenticate(req.get_header_value("Authorization"));
     if (!principal) return WriteError(res, principal.error());
-    res.set_content(metrics_->Scrape(deps_.store, deps_.runner), "text/plain; version=0.0.4");
+    std::string text = metrics_->Scrape(deps_.store, deps_.runner);
+    if (options_.extra_metrics) text += options_.extra_metrics();
+    res.set_content(text, "text/plain; version=0.0.4");
   });
   std::string openapi = OpenApiDocument(routes_);
   http_->Get("/api/v1/openapi.json", [this, openapi](const httplib::Request& req, httplib::Response& res) {

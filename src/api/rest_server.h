@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -37,6 +38,8 @@ class RestServer {
     size_t max_body_bytes = 64u << 20;
     int threads = 256;
     std::string web_root;         // static UI assets served at / when set
+    // More Prometheus text appended to /metrics (other components' families).
+    std::function<std::string()> extra_metrics = nullptr;
   };
 
   RestServer(Deps deps, Options options);

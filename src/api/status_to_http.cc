@@ -29,7 +29,8 @@ std::string ErrorBody(const Status& status) {
                           {{"code", std::string(StatusCodeName(status.code()))},
                            {"message", status.message()},
                            {"field", status.field()}}}};
-  return body.dump();
+  // Messages may quote what the client sent; never fail on its bytes (invalid UTF-8 is replaced).
+  return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace stoke::api

@@ -10,6 +10,8 @@
 
 #include "apps/server_command.h"
 #include "cli/client_commands.h"
+#include "deploy/deploy_commands.h"
+#include "wmla/user_commands.h"
 #include "launch/supervisor.h"
 
 namespace {
@@ -49,6 +51,8 @@ int main(int argc, char** argv) {
   stoke::apps::ServerSettings server_settings;
   stoke::apps::RegisterServerCommand(app, server_settings, exit_code);
   stoke::cli::RegisterClientCommands(app);
+  stoke::deploy::RegisterDeployCommands(app);
+  stoke::wmla::RegisterUserCommands(app);
   app.add_subcommand("worker", "Run a training worker (elastic jobs start these)")->allow_extras();
   int rc = stoke::cli::RunCli(app, argc, argv);
   return rc != 0 ? rc : exit_code;

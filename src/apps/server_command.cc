@@ -15,6 +15,9 @@
 #include "api/experiment_json.h"
 #include "api/experiment_routes.h"
 #include "api/rest_server.h"
+#include "deploy/deploy_routes.h"
+#include "deploy/deployment_service.h"
+#include "wmla/wmla_routes.h"
 #include "launch/gpu_discovery.h"
 #include "launch/host_resources.h"
 #include "launch/local_launcher.h"
@@ -192,8 +195,14 @@ int RunServer(ServerSettings s, const CLI::App& cmd) {
   service::JobRunner runner({**store, **launcher, auth, clock}, runner_options);
   service::JobService jobs({**store, runner, clock}, s.data_dir, *pool);
   service::ExperimentService experiments({**store, jobs, clock, api::ParseExperimentSpecText}, s.data_dir);
+  deploy::DeploymentService::Options deploy_options;
+  deploy_options.data_dir = s.data_dir;
+  deploy::DeploymentService deployments({**store, jobs, clock}, deploy_options);
+  http_options.extra_metrics = [&deployments] { return deployments.PrometheusText(); };
   api::RestServer server({auth, jobs, runner, **store}, http_options);
   server.AddRoutes(api::ExperimentRoutes(experiments, jobs));
+  server.AddRoutes(deploy::DeploymentRoutes(deployments));
+  server.AddRoutes(wmla::WmlaRoutes({jobs, experiments, auth, **store, s.data_dir}));
   auto port = server.Bind();
   if (!port) {
     std::cerr << "error: " << port.error().message() << "\n";
@@ -209,6 +218,10 @@ int RunServer(ServerSettings s, const CLI::App& cmd) {
   }
   if (Status st = experiments.Start(); !st.ok()) {
     std::cerr << "error: cannot load experiments: " << st.ToString() << "\n";
+    return 1;
+  }
+  if (Status st = deployments.Start(); !st.ok()) {
+    std::cerr << "error: cannot load deployments: " << st.ToString() << "\n";
     return 1;
   }
 
@@ -229,6 +242,7 @@ int RunServer(ServerSettings s, const CLI::App& cmd) {
   std::signal(SIGPIPE, SIG_IGN);
   server.Serve();
   g_server = nullptr;
+  deployments.Stop();
   experiments.Stop();
   runner.Stop();
   spdlog::info("stoke server stopped; running jobs keep running and are re-attached at the next start");

@@ -111,6 +111,7 @@ Result<Experiment> ExperimentService::Create(const Principal& who, ExperimentSpe
                                              const std::optional<std::string>& code_archive) {
   if (who.job_scope != 0) return Err(Status::PermissionDenied("a job token cannot create experiments"));
   STOKE_RETURN_IF_ERROR(hpo::Validate(spec.config));
+  STOKE_RETURN_IF_ERROR(deps_.jobs.CheckFitsPool(spec.trial.resources).WithFieldPrefix("trial"));
   std::lock_guard lock(mu_);
   STOKE_ASSIGN_OR_RETURN(ExperimentId id, records_.NextId());
   Experiment e;

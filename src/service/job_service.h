@@ -42,9 +42,10 @@ class JobService {
   Result<std::string> PackResult(const Principal& who, JobId id, bool zip);
 
   const PoolConfig& pool() const { return pool_; }
+  // InvalidArgument naming resources.<kind> when `r` can never fit the pool.
+  Status CheckFitsPool(const Resources& r) const;
 
  private:
-  Status CheckFitsPool(const Resources& r) const;
   Result<Job> GetVisible(const Principal& who, JobId id);
   void AnnotateWaiting(Job& job) const;
 

@@ -61,7 +61,7 @@ def test_bad_specs_name_the_field(client):
         (base_spec(objective={"metric": "loss", "direction": "sideways"}), "objective.direction"),
         (base_spec(budget={"max_trials": 0}), "budget.max_trials"),
         (base_spec(trial={"argv": ["echo", "{momentum}"]}), "trial.argv.1"),
-        (base_spec(trial={"argv": ["echo"], "resources": {"gpus": 8}}), None),
+        (base_spec(trial={"argv": ["echo"], "resources": {"gpus": 8}}), "trial.resources.gpus"),
         (base_spec(surprise=1), "surprise"),
     ]
     for spec, field in cases:
