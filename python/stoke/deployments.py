@@ -18,7 +18,8 @@ class Deployment:
 
     @property
     def id(self) -> str:
-        return str(self.info["id"])
+        """Deployments are addressed by name (``/api/v1/deployments/{name}``)."""
+        return str(self.info.get("name") or self.info.get("id", ""))
 
     @property
     def name(self) -> str:
@@ -40,11 +41,20 @@ class Deployment:
         ``tolist()`` such as a numpy array); returns one prediction per instance."""
         if hasattr(instances, "tolist"):
             instances = instances.tolist()
-        doc = self._t.post_json(f"deployments/{self.id}/predict", {"instances": list(instances)})
-        return list(doc.get("predictions", []))
+        instances = list(instances)
+        # A request carries at most the deployment's max_batch rows; larger inputs go in pieces.
+        limit = int(self.info.get("batching", {}).get("max_batch", 32)) or 32
+        predictions: List[Any] = []
+        for start in range(0, len(instances), limit):
+            doc = self._t.post_json(f"deployments/{self.id}/predict",
+                                    {"instances": instances[start:start + limit]})
+            predictions.extend(doc.get("predictions", []))
+        return predictions
 
     def scale(self, replicas: int) -> "Deployment":
-        self.info = self._t.post_json(f"deployments/{self.id}/scale", {"replicas": int(replicas)})
+        """Fixes the replica count (min = max = ``replicas``) with ``PATCH /deployments/{name}``."""
+        self.info = self._t.request("PATCH", f"deployments/{self.id}",
+                                    json_body={"replicas": int(replicas)}).json()
         return self
 
     def undeploy(self) -> None:
