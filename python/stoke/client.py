@@ -233,9 +233,13 @@ class Client:
             spec["model"] = {"job": model.id, "path": path_in_result}
             return Deployment(self._t, self._t.post_json("deployments", spec))
         p = os.fspath(model)
-        spec["model"] = {"path": "model" + _suffix(p)}
-        return Deployment(self._t, self._post_multipart("deployments", spec,
-                                                        pack_files([(p, spec["model"]["path"])])))
+        with open(p, "rb") as f:
+            data = f.read()
+        # The server takes the TorchScript file itself as the multipart part `model`.
+        body, content_type = encode_multipart([("spec", json.dumps(spec).encode(), None, "application/json"),
+                                               ("model", data, os.path.basename(p), "application/octet-stream")])
+        return Deployment(self._t, self._t.request("POST", "deployments", body=body,
+                                                   content_type=content_type).json())
 
     def deployment(self, deployment_id: Union[int, str]) -> Deployment:
         return Deployment(self._t, self._t.get_json(f"deployments/{deployment_id}"))
