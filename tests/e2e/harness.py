@@ -6,6 +6,7 @@ safe to share between threads).
 """
 
 import http.client
+import io
 import json
 import os
 import shutil
@@ -15,6 +16,7 @@ import subprocess
 import tempfile
 import time
 import urllib.parse
+import uuid
 
 TERMINAL_STATES = ("COMPLETED", "FAILED", "KILLED", "LOST")
 API_PREFIX = "/api/v1/"
@@ -305,3 +307,17 @@ class StokeServer:
 
     def __exit__(self, *exc):
         self.cleanup()
+
+
+def multipart(parts):
+    """parts: list of (name, filename, content_type, bytes). Returns (body, content_type)."""
+    boundary = uuid.uuid4().hex
+    out = io.BytesIO()
+    for name, filename, ctype, data in parts:
+        out.write(f"--{boundary}\r\n".encode())
+        disp = f'form-data; name="{name}"' + (f'; filename="{filename}"' if filename else "")
+        out.write(f"Content-Disposition: {disp}\r\nContent-Type: {ctype}\r\n\r\n".encode())
+        out.write(data)
+        out.write(b"\r\n")
+    out.write(f"--{boundary}--\r\n".encode())
+    return out.getvalue(), f"multipart/form-data; boundary={boundary}"

@@ -11,7 +11,8 @@ import pytest
 
 from conftest import make_user
 from harness import Client
-from test_env import make_tar_gz, multipart
+from harness import multipart
+from test_env import make_tar_gz
 
 OK_JOB = {"argv": ["true"]}
 

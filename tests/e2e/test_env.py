@@ -5,25 +5,11 @@ import io
 import json
 import os
 import tarfile
-import uuid
 import zipfile
 
+import harness
 import jobscripts
 from jobscripts import PY
-
-
-def multipart(parts):
-    """parts: list of (name, filename|None, content_type, bytes). Returns (body, content_type)."""
-    boundary = "stoke-" + uuid.uuid4().hex
-    out = io.BytesIO()
-    for name, filename, ctype, data in parts:
-        out.write(f"--{boundary}\r\n".encode())
-        disp = f'form-data; name="{name}"' + (f'; filename="{filename}"' if filename else "")
-        out.write(f"Content-Disposition: {disp}\r\nContent-Type: {ctype}\r\n\r\n".encode())
-        out.write(data)
-        out.write(b"\r\n")
-    out.write(f"--{boundary}--\r\n".encode())
-    return out.getvalue(), f"multipart/form-data; boundary={boundary}"
 
 
 def make_tar_gz(files):
@@ -102,7 +88,6 @@ def test_wmla_metric_files_become_metrics(client, scratch):
         r = client.get(f"jobs/{job['id']}/metrics")
         assert r.status == 200, r
         return {s["name"]: s for s in r.json()["series"]}
-    import harness
     got = harness.wait_until(lambda: (lambda s: s if any("em_acc" in n for n in s) and any(
         "vd_loss" in n for n in s) else None)(series()), 10, "WMLA metrics to be picked up")
     em = next(s for n, s in got.items() if n.endswith("em_acc"))
@@ -130,7 +115,7 @@ def test_result_download_tar_gz_and_zip(client):
 
 def _upload(client, archive, filename, ctype, argv):
     spec = json.dumps({"argv": argv, "name": "uploaded"}).encode()
-    body, content_type = multipart([("spec", None, "application/json", spec), ("code", filename, ctype, archive)])
+    body, content_type = harness.multipart([("spec", None, "application/json", spec), ("code", filename, ctype, archive)])
     return client.post("jobs", raw=body, content_type=content_type)
 
 

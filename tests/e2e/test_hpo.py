@@ -6,26 +6,11 @@ import json
 import os
 import tarfile
 import time
-import uuid
 
 import harness
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 DIGITS_DIR = os.path.join(ROOT, "examples", "hpo_digits")
-
-
-def multipart(parts):
-    """parts: list of (name, filename, content_type, bytes). Returns (body, content_type)."""
-    boundary = uuid.uuid4().hex
-    out = io.BytesIO()
-    for name, filename, ctype, data in parts:
-        out.write(f"--{boundary}\r\n".encode())
-        disp = f'form-data; name="{name}"' + (f'; filename="{filename}"' if filename else "")
-        out.write(f"Content-Disposition: {disp}\r\nContent-Type: {ctype}\r\n\r\n".encode())
-        out.write(data)
-        out.write(b"\r\n")
-    out.write(f"--{boundary}--\r\n".encode())
-    return out.getvalue(), f"multipart/form-data; boundary={boundary}"
 
 
 def pack(directory):
@@ -96,7 +81,7 @@ def test_digits_asha_survives_server_restart(fresh_server):
     client = server.client()
     with open(os.path.join(DIGITS_DIR, "search.yaml"), "rb") as f:
         spec_yaml = f.read()
-    body, ctype = multipart([("spec", "search.yaml", "application/yaml", spec_yaml),
+    body, ctype = harness.multipart([("spec", "search.yaml", "application/yaml", spec_yaml),
                              ("code", "code.tar.gz", "application/gzip", pack(DIGITS_DIR))])
     r = client.post("experiments", raw=body, content_type=ctype)
     assert r.status == 201, r
