@@ -36,7 +36,7 @@ class RestServer {
     std::string tls_cert;         // both set = HTTPS
     std::string tls_key;
     size_t max_body_bytes = 64u << 20;
-    int threads = 256;
+    int threads = 512;            // a kept-alive connection or a log stream holds one thread
     std::string web_root;         // static UI assets served at / when set
     // More Prometheus text appended to /metrics (other components' families).
     std::function<std::string()> extra_metrics = nullptr;
