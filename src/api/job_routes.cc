@@ -6,6 +6,7 @@
 #include <fstream>
 #include <thread>
 
+#include "common/text.h"
 #include "api/job_json.h"
 #include "api/json_reader.h"
 #include "api/routes.h"
@@ -143,20 +144,6 @@ std::vector<std::string> SplitComma(const std::string& s) {
     start = comma + 1;
   }
   return out;
-}
-
-// Last `n` lines of `text`.
-std::string TailLines(const std::string& text, int64_t n) {
-  if (n <= 0) return {};
-  size_t pos = text.size();
-  if (pos > 0 && text[pos - 1] == '\n') --pos;
-  while (pos > 0) {
-    size_t nl = text.rfind('\n', pos - 1);
-    if (nl == std::string::npos) return text;
-    if (--n == 0) return text.substr(nl + 1);
-    pos = nl;
-  }
-  return text;
 }
 
 std::string SseEncode(const std::string& chunk) {

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <limits>
 
+#include "common/byte_size.h"
+
 namespace stoke::api {
 
 using nlohmann::json;
@@ -170,30 +172,9 @@ Result<int64_t> ParseByteSize(const json& value, const std::string& field) {
     return Err(Status::InvalidArgument(field + " must be a byte count or a size like \"4G\", got " + value.type_name(),
                                        field));
   }
-  const std::string& s = value.get_ref<const std::string&>();
-  size_t i = 0;
-  while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == '.')) ++i;
-  if (i == 0) return Err(Status::InvalidArgument(field + " must look like 512M, 4G or 1048576, got \"" + s + "\"", field));
-  double number = 0;
-  try {
-    number = std::stod(s.substr(0, i));
-  } catch (...) {
-    return Err(Status::InvalidArgument(field + " has a malformed number: \"" + s + "\"", field));
-  }
-  std::string unit;
-  for (size_t j = i; j < s.size(); ++j) {
-    if (s[j] != ' ') unit += static_cast<char>(std::toupper(static_cast<unsigned char>(s[j])));
-  }
-  double mult = 1;
-  if (unit.empty() || unit == "B") mult = 1;
-  else if (unit == "K" || unit == "KB" || unit == "KIB") mult = 1024.0;
-  else if (unit == "M" || unit == "MB" || unit == "MIB") mult = 1024.0 * 1024;
-  else if (unit == "G" || unit == "GB" || unit == "GIB") mult = 1024.0 * 1024 * 1024;
-  else if (unit == "T" || unit == "TB" || unit == "TIB") mult = 1024.0 * 1024 * 1024 * 1024;
-  else return Err(Status::InvalidArgument(field + " has an unknown unit \"" + unit + "\" (use K, M, G or T)", field));
-  double bytes = number * mult;
-  if (!std::isfinite(bytes) || bytes > 9.0e18) return Err(Status::InvalidArgument(field + " is too large", field));
-  return static_cast<int64_t>(bytes);
+  auto bytes = ::stoke::ParseByteSize(value.get_ref<const std::string&>());
+  if (!bytes) return Err(Status::InvalidArgument(field + ": " + bytes.error().message() + " (e.g. 512M, 4G)", field));
+  return *bytes;
 }
 
 }  // namespace stoke::api

@@ -5,7 +5,7 @@
 #include <iostream>
 #include <string_view>
 
-#include "cli/byte_size.h"
+#include "common/byte_size.h"
 #include "cli/command_support.h"
 #include "cli/table.h"
 

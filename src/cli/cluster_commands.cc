@@ -2,7 +2,7 @@
 #include <thread>
 
 #include "cli/api_client.h"
-#include "cli/byte_size.h"
+#include "common/byte_size.h"
 #include "cli/command_support.h"
 #include "cli/table.h"
 

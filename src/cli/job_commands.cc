@@ -6,7 +6,7 @@
 #include <thread>
 
 #include "cli/api_client.h"
-#include "cli/byte_size.h"
+#include "common/byte_size.h"
 #include "cli/code_archive.h"
 #include "cli/command_support.h"
 #include "cli/submit_request.h"

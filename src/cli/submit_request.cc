@@ -4,7 +4,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "cli/byte_size.h"
+#include "common/byte_size.h"
 
 namespace stoke::cli {
 

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "common/text.h"
 #include "api/json_reader.h"
 #include "service/job_files.h"
 #include "wmla/launcher_script.h"
@@ -184,18 +185,6 @@ Result<std::vector<Job>> ListWmlaJobs(const WmlaContext& ctx, const service::Pri
     filter.before_id = *p.next_before_id;
   }
   return out;
-}
-
-std::string TailLines(const std::string& text, int64_t n) {
-  size_t pos = text.size();
-  if (pos > 0 && text[pos - 1] == '\n') --pos;
-  while (pos > 0) {
-    size_t nl = text.rfind('\n', pos - 1);
-    if (nl == std::string::npos) return text;
-    if (--n == 0) return text.substr(nl + 1);
-    pos = nl;
-  }
-  return text;
 }
 
 Status SubmitExec(WmlaContext& ctx, const httplib::Request& req, httplib::Response& res, const api::RequestContext& rc) {

@@ -1,4 +1,4 @@
-#include "cli/byte_size.h"
+#include "common/byte_size.h"
 
 #include <cctype>
 #include <charconv>
@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <limits>
 
-namespace stoke::cli {
+namespace stoke {
 namespace {
 
 // Returns the power of 1024 a suffix stands for, or -1 when it is not a size suffix.
@@ -81,4 +81,4 @@ std::string FormatByteSize(int64_t bytes) {
   return buf;
 }
 
-}  // namespace stoke::cli
+}  // namespace stoke

@@ -1,8 +1,8 @@
-#include "cli/byte_size.h"
+#include "common/byte_size.h"
 
 #include <gtest/gtest.h>
 
-namespace stoke::cli {
+namespace stoke {
 namespace {
 
 TEST(ByteSizeTest, PlainBytes) {
@@ -55,4 +55,4 @@ TEST(ByteSizeTest, FormatParsesBack) {
 }
 
 }  // namespace
-}  // namespace stoke::cli
+}  // namespace stoke
