@@ -32,6 +32,33 @@ json ParamValueJson(const hpo::ParamValue& v) {
   return std::visit([](const auto& x) { return json(x); }, v);
 }
 
+// Records the trials the search asked for (new ones, or a retry of a known one) before acting on
+// them, so a crash between the save and the submit is recoverable.
+void RecordPlannedTrials(Experiment& e, const std::vector<hpo::Action>& actions, UnixMillis now) {
+  for (const auto& a : actions) {
+    const auto* c = std::get_if<hpo::CreateTrial>(&a);
+    if (c == nullptr) continue;
+    auto it = std::find_if(e.trials.begin(), e.trials.end(), [&](const Trial& t) { return t.id == c->trial; });
+    if (it == e.trials.end()) {
+      Trial t;
+      t.id = c->trial;
+      t.params = c->params;
+      t.max_resource = c->max_resource;
+      t.created_at = now;
+      e.trials.push_back(std::move(t));
+      it = std::prev(e.trials.end());
+    } else if (it->job != 0) {
+      it->previous_jobs.push_back(it->job);  // a retry: keep the failed attempt's job
+    }
+    it->attempt = c->attempt;
+    it->job = 0;
+    it->state = TrialState::kPending;
+    it->stop_requested = false;
+    it->finished_at = 0;
+    it->reason = c->attempt > 0 ? "retry " + std::to_string(c->attempt) : "";
+  }
+}
+
 }  // namespace
 
 std::string SubstitutePlaceholders(const std::string& arg, const hpo::ParamSample& params) {
@@ -242,17 +269,7 @@ Status ExperimentService::EnsureSearcher(Entry& entry, std::vector<hpo::Action>&
     STOKE_ASSIGN_OR_RETURN(entry.searcher, hpo::Searcher::Create(e.spec.config));
     STOKE_ASSIGN_OR_RETURN(actions, entry.searcher->Start());
     // Record the plan (trial records) now; Apply() carries it out after the save.
-    for (const auto& a : actions) {
-      if (const auto* c = std::get_if<hpo::CreateTrial>(&a)) {
-        Trial t;
-        t.id = c->trial;
-        t.attempt = c->attempt;
-        t.params = c->params;
-        t.max_resource = c->max_resource;
-        t.created_at = deps_.clock.NowMillis();
-        e.trials.push_back(std::move(t));
-      }
-    }
+    RecordPlannedTrials(e, actions, deps_.clock.NowMillis());
     STOKE_ASSIGN_OR_RETURN(e.searcher_snapshot, entry.searcher->Snapshot());
     return Status::Ok();
   }
@@ -345,44 +362,11 @@ Status ExperimentService::Apply(Entry& entry, const std::vector<hpo::Action>& ac
   return Save(entry);
 }
 
-// Records what the search asked for before acting, so a crash between the two is recoverable.
-namespace {
-void RecordPlannedTrials(Experiment& e, const std::vector<hpo::Action>& actions, UnixMillis now) {
-  for (const auto& a : actions) {
-    const auto* c = std::get_if<hpo::CreateTrial>(&a);
-    if (c == nullptr) continue;
-    auto it = std::find_if(e.trials.begin(), e.trials.end(), [&](const Trial& t) { return t.id == c->trial; });
-    if (it == e.trials.end()) {
-      Trial t;
-      t.id = c->trial;
-      t.params = c->params;
-      t.max_resource = c->max_resource;
-      t.created_at = now;
-      e.trials.push_back(std::move(t));
-      it = std::prev(e.trials.end());
-    } else if (it->job != 0) {
-      it->previous_jobs.push_back(it->job);  // a retry: keep the failed attempt's job
-    }
-    it->attempt = c->attempt;
-    it->job = 0;
-    it->state = TrialState::kPending;
-    it->stop_requested = false;
-    it->finished_at = 0;
-    it->reason = c->attempt > 0 ? "retry " + std::to_string(c->attempt) : "";
-  }
-}
-}  // namespace
-
 Status ExperimentService::Tick(Entry& entry) {
   Experiment& e = entry.exp;
   std::vector<hpo::Action> actions;
-  bool fresh = !entry.searcher && e.searcher_snapshot.empty();
-  STOKE_RETURN_IF_ERROR(EnsureSearcher(entry, actions));
-  if (fresh) {
-    STOKE_RETURN_IF_ERROR(Save(entry));
-    return Apply(entry, actions);
-  }
-  bool changed = false;
+  STOKE_RETURN_IF_ERROR(EnsureSearcher(entry, actions));  // restores the searcher after a restart
+  bool changed = !actions.empty();
   UnixMillis now = deps_.clock.NowMillis();
 
   // Trials recorded but not submitted (a crash in between, or a resume): submit or adopt them.
