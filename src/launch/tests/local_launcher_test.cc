@@ -195,7 +195,10 @@ TEST_F(LocalLauncherTest, TerminateStopsEscapedAndStubbornDescendants) {
 
 TEST_F(LocalLauncherTest, GracefulStopDoesNotWaitOutTheGrace) {
   Fifo ready(dir_ / "ready");
-  LaunchSpec spec = Shell("trap 'echo cleaning up; exit 0' TERM; sleep 1000 & echo up > " + ready.path() + "; wait");
+  // The background child says it is ready itself, after its exec: a shell that forked but has not yet
+  // exec'd still runs the parent's trap and would swallow the SIGTERM, leaving `sleep` for the full grace.
+  LaunchSpec spec = Shell("trap 'echo cleaning up; exit 0' TERM; sh -c 'echo up > " + ready.path() +
+                          "; exec sleep 1000' & wait");
   spec.grace_seconds = 30;
   LaunchResult result = MustLaunch(spec);
   ASSERT_TRUE(ready.ReadLine(kWait).has_value());
