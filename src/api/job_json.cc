@@ -1,9 +1,11 @@
 #include "api/job_json.h"
 
+#include <algorithm>
 #include <cmath>
 #include <regex>
 
 #include "api/json_reader.h"
+#include "api/train_flags.h"
 
 namespace stoke::api {
 
@@ -13,6 +15,7 @@ namespace {
 
 constexpr int64_t kMaxArgs = 4096;
 constexpr int64_t kMaxEnv = 1024;
+constexpr int64_t kMaxElasticWorkers = 4096;
 
 bool ValidEnvName(const std::string& name) {
   static const std::regex kEnvName("[A-Za-z_][A-Za-z0-9_]*");
@@ -46,6 +49,35 @@ Status ParseEnv(const json& env, std::map<std::string, std::string>& out) {
   return Status::Ok();
 }
 
+// type "elastic": {"workers": {"min", "max", "min_wait_s"}, "train": {...}}; no argv (the
+// worker's flags are built from "train").
+Status ParseElastic(JsonObjectReader& reader, JobSpec& spec) {
+  spec.type = JobType::kElastic;
+  if (reader.Raw("argv") != nullptr) {
+    return Status::InvalidArgument("argv is not used by elastic jobs: give the training options in \"train\"", "argv");
+  }
+  STOKE_ASSIGN_OR_RETURN(auto workers, reader.Object("workers"));
+  if (workers) {
+    STOKE_ASSIGN_OR_RETURN(auto min, workers->Int("min", 1, kMaxElasticWorkers));
+    STOKE_ASSIGN_OR_RETURN(auto max, workers->Int("max", 1, kMaxElasticWorkers));
+    STOKE_ASSIGN_OR_RETURN(auto wait, workers->Int("min_wait_s", 0, 7 * 24 * 3600));
+    STOKE_RETURN_IF_ERROR(workers->Finish());
+    spec.elastic.min_workers = static_cast<int>(min.value_or(1));
+    spec.elastic.max_workers = static_cast<int>(max.value_or(std::max<int64_t>(spec.elastic.min_workers, 1)));
+    if (wait) spec.elastic.min_wait_s = *wait;
+    if (spec.elastic.max_workers < spec.elastic.min_workers) {
+      return Status::InvalidArgument("workers.max (" + std::to_string(spec.elastic.max_workers) +
+                                         ") must be at least workers.min (" + std::to_string(spec.elastic.min_workers) + ")",
+                                     "workers.max");
+    }
+  }
+  const json* train = reader.Raw("train");
+  if (train == nullptr) return Status::InvalidArgument("train is required for elastic jobs (model, data, ...)", "train");
+  STOKE_ASSIGN_OR_RETURN(spec.argv, TrainFlagsFromJson(*train));
+  spec.elastic.train_json = train->dump();
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<JobSpec> ParseJobSpec(const json& body) {
@@ -53,20 +85,29 @@ Result<JobSpec> ParseJobSpec(const json& body) {
   JobSpec spec;
 
   STOKE_ASSIGN_OR_RETURN(auto type, reader.String("type", 32));
-  if (type && *type != "command") {
-    return Err(Status::InvalidArgument("type must be \"command\" (got \"" + *type + "\")", "type"));
+  if (type && *type != "command" && *type != "elastic") {
+    return Err(Status::InvalidArgument("type must be \"command\" or \"elastic\" (got \"" + *type + "\")", "type"));
   }
-  STOKE_ASSIGN_OR_RETURN(auto argv, reader.StringArray("argv", kMaxArgs));
-  if (!argv || argv->empty()) return Err(Status::InvalidArgument("argv is required: the command to run", "argv"));
-  if ((*argv)[0].empty()) return Err(Status::InvalidArgument("argv.0 (the program) must not be empty", "argv.0"));
-  spec.argv = std::move(*argv);
+  if (type && *type == "elastic") {
+    STOKE_RETURN_IF_ERROR(ParseElastic(reader, spec));
+  } else {
+    STOKE_ASSIGN_OR_RETURN(auto argv, reader.StringArray("argv", kMaxArgs));
+    if (!argv || argv->empty()) return Err(Status::InvalidArgument("argv is required: the command to run", "argv"));
+    if ((*argv)[0].empty()) return Err(Status::InvalidArgument("argv.0 (the program) must not be empty", "argv.0"));
+    spec.argv = std::move(*argv);
+  }
 
   STOKE_ASSIGN_OR_RETURN(auto name, reader.String("name", 128));
   if (name) spec.name = *name;
   if (spec.name.empty()) {
-    const std::string& prog = spec.argv[0];
+    std::string prog = spec.argv[0];
+    if (spec.type == JobType::kElastic) {
+      auto model = std::find(spec.argv.begin(), spec.argv.end(), "--model");
+      prog = model != spec.argv.end() && model + 1 != spec.argv.end() ? *(model + 1) : "model";
+    }
     auto slash = prog.find_last_of('/');
     spec.name = slash == std::string::npos ? prog : prog.substr(slash + 1);
+    if (spec.type == JobType::kElastic) spec.name = "train-" + spec.name;
     if (spec.name.size() > 128) spec.name.resize(128);
   }
   if (const json* env = reader.Raw("env")) STOKE_RETURN_IF_ERROR(ParseEnv(*env, spec.env));
@@ -107,7 +148,7 @@ json JobToJson(const Job& job) {
     hparams = json::parse(job.spec.hparams_json.empty() ? "{}" : job.spec.hparams_json);
   } catch (...) {
   }
-  return json{
+  json out{
       {"id", job.id},
       {"type", std::string(JobTypeName(job.spec.type))},
       {"name", job.spec.name},
@@ -131,6 +172,22 @@ json JobToJson(const Job& job) {
       {"result_dir", job.job_dir.empty() ? std::string() : job.job_dir + "/result"},
       {"log_dir", job.job_dir.empty() ? std::string() : job.job_dir + "/logs"},
   };
+  if (job.spec.type == JobType::kElastic) {
+    out["workers"] = {{"min", job.spec.elastic.min_workers},
+                      {"max", job.spec.elastic.max_workers},
+                      {"min_wait_s", job.spec.elastic.min_wait_s}};
+    out["train"] = json::parse(job.spec.elastic.train_json, nullptr, /*allow_exceptions=*/false);
+    json workers = json::array();
+    for (const WorkerProcess& w : job.workers) {
+      workers.push_back({{"index", w.index},
+                         {"pid", w.pid},
+                         {"cpus", w.unit.cpus},
+                         {"gpus", w.unit.gpus},
+                         {"leaving", w.leaving}});
+    }
+    out["worker_processes"] = std::move(workers);
+  }
+  return out;
 }
 
 }  // namespace stoke::api

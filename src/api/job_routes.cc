@@ -318,6 +318,21 @@ std::vector<Route> JobRoutes(JobService& jobs) {
                  return Status::Ok();
                },
                {"grace_s"}});
+  r.push_back({"POST", R"(/api/v1/jobs/(\d+)/scale)", "/api/v1/jobs/{id}/scale",
+               "Elastic jobs: force the number of workers, {\"workers\": N} (1..workers.max)", true,
+               [&jobs](const auto& req, auto& res, const auto& ctx) -> Status {
+                 STOKE_ASSIGN_OR_RETURN(int64_t id, PathId(req));
+                 STOKE_ASSIGN_OR_RETURN(json body, JsonBody(req));
+                 STOKE_ASSIGN_OR_RETURN(JsonObjectReader reader, JsonObjectReader::Make(body));
+                 STOKE_ASSIGN_OR_RETURN(auto workers, reader.Int("workers", 1, 4096));
+                 STOKE_RETURN_IF_ERROR(reader.Finish());
+                 if (!workers) return Status::InvalidArgument("workers is required", "workers");
+                 STOKE_ASSIGN_OR_RETURN(Job job, jobs.Scale(ctx.principal, id, static_cast<int>(*workers)));
+                 json out = JobToJson(job);
+                 out["requested_workers"] = *workers;
+                 WriteJson(res, 202, out.dump());
+                 return Status::Ok();
+               }});
   r.push_back({"GET", R"(/api/v1/jobs/(\d+)/logs)", "/api/v1/jobs/{id}/logs",
                "Job output (stdout+stderr); follow=true streams live (chunked, or SSE with Accept: text/event-stream)",
                true, [&jobs](const auto& req, auto& res, const auto& ctx) { return GetLogs(jobs, req, res, ctx); },

@@ -1,7 +1,8 @@
 // The `stoke` binary: one executable for the server, the CLI and the job supervisor.
 #include <unistd.h>
 
-#include <filesystem>
+#include <cerrno>
+#include <cstring>
 #include <iostream>
 #include <string_view>
 #include <vector>
@@ -10,6 +11,7 @@
 
 #include "apps/server_command.h"
 #include "cli/client_commands.h"
+#include "common/executables.h"
 #include "deploy/deploy_commands.h"
 #include "wmla/user_commands.h"
 #include "launch/supervisor.h"
@@ -19,21 +21,17 @@ namespace {
 // `stoke worker ...` runs the training worker, a separate binary so that the control plane and
 // the CLI never load libtorch.
 int ExecWorker(int argc, char** argv) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  std::vector<std::string> candidates = {(self.parent_path() / "stoke-worker").string(),
-                                         (self.parent_path() / "../engine/stoke-worker").string()};
-  for (const auto& c : candidates) {
-    if (::access(c.c_str(), X_OK) == 0) {
-      std::vector<char*> args;
-      args.push_back(const_cast<char*>(c.c_str()));
-      for (int i = 2; i < argc; ++i) args.push_back(argv[i]);
-      args.push_back(nullptr);
-      ::execv(c.c_str(), args.data());
-    }
+  std::string exe = stoke::FindStokeExecutable("stoke-worker", "STOKE_WORKER_BIN");
+  if (exe.empty()) {
+    std::cerr << "error: stoke-worker not found next to stoke (was Stoke built with libtorch?)\n";
+    return 1;
   }
-  std::cerr << "error: stoke-worker not found next to " << self << " (was Stoke built with libtorch?)\n";
+  std::vector<char*> args;
+  args.push_back(exe.data());
+  for (int i = 2; i < argc; ++i) args.push_back(argv[i]);
+  args.push_back(nullptr);
+  ::execv(exe.c_str(), args.data());
+  std::cerr << "error: cannot run " << exe << ": " << std::strerror(errno) << "\n";
   return 1;
 }
 

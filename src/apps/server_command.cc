@@ -15,6 +15,7 @@
 #include "api/experiment_json.h"
 #include "api/experiment_routes.h"
 #include "api/rest_server.h"
+#include "common/executables.h"
 #include "deploy/deploy_routes.h"
 #include "deploy/deployment_service.h"
 #include "wmla/wmla_routes.h"
@@ -25,6 +26,7 @@
 #include "service/experiment_service.h"
 #include "service/job_runner.h"
 #include "service/job_service.h"
+#include "service/rendezvous_registry.h"
 #include "store/store.h"
 
 namespace stoke::apps {
@@ -192,7 +194,9 @@ int RunServer(ServerSettings s, const CLI::App& cmd) {
   runner_options.data_dir = s.data_dir;
   runner_options.pool = *pool;
   runner_options.default_kill_grace_s = s.kill_grace_s;
-  service::JobRunner runner({**store, **launcher, auth, clock}, runner_options);
+  runner_options.worker_exe = FindStokeExecutable("stoke-worker", "STOKE_WORKER_BIN");
+  service::RendezvousRegistry rendezvous(clock);
+  service::JobRunner runner({**store, **launcher, auth, clock, &rendezvous}, runner_options);
   service::JobService jobs({**store, runner, clock}, s.data_dir, *pool);
   service::ExperimentService experiments({**store, jobs, clock, api::ParseExperimentSpecText}, s.data_dir);
   deploy::DeploymentService::Options deploy_options;

@@ -29,6 +29,7 @@ void RegisterClientCommands(CLI::App& app) {
 
 void RegisterClientCommands(CLI::App& app, std::shared_ptr<const ClientEnvironment> environment) {
   internal::RegisterJobCommands(app, environment);
+  internal::RegisterTrainCommands(app, environment);
   internal::RegisterClusterCommands(app, environment);
   internal::RegisterHpoCommands(app, environment);
 }

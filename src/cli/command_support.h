@@ -58,6 +58,13 @@ std::string Age(const ClientEnvironment& env, const nlohmann::json& doc, const c
 // Shell-like rendering of argv for display ('quoted' when needed).
 std::string JoinArgv(const nlohmann::json& argv);
 
+// After a job was submitted: prints its id (or its JSON); with `wait`, follows it to its end
+// with a progress line and ends the command with the job's exit code.
+void ReportSubmitted(const ClientEnvironment& env, const ApiClient& client, const ConnectionFlags& connection,
+                     const nlohmann::json& job, bool wait);
+std::string JobPath(int64_t id, std::string_view tail = "");
+
+void RegisterTrainCommands(CLI::App& app, std::shared_ptr<const ClientEnvironment> env);
 void RegisterJobCommands(CLI::App& app, std::shared_ptr<const ClientEnvironment> env);
 void RegisterClusterCommands(CLI::App& app, std::shared_ptr<const ClientEnvironment> env);
 void RegisterHpoCommands(CLI::App& app, std::shared_ptr<const ClientEnvironment> env);

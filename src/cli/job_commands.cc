@@ -13,12 +13,14 @@
 #include "cli/table.h"
 
 namespace stoke::cli::internal {
-namespace {
 
 using nlohmann::json;
-using EnvPtr = std::shared_ptr<const ClientEnvironment>;
 
-std::string JobPath(int64_t id, std::string_view tail = "") { return "/jobs/" + std::to_string(id) + std::string(tail); }
+std::string JobPath(int64_t id, std::string_view tail) { return "/jobs/" + std::to_string(id) + std::string(tail); }
+
+namespace {
+
+using EnvPtr = std::shared_ptr<const ClientEnvironment>;
 
 bool IsTerminalState(const std::string& state) {
   return state == "COMPLETED" || state == "FAILED" || state == "KILLED" || state == "LOST";
@@ -114,25 +116,34 @@ void AddSubmit(CLI::App& app, EnvPtr env) {
     } else {
       job = Unwrap(e, client.Post("/jobs", spec));
     }
-    int64_t id = Int(job, "id", -1);
-    if (!options.wait) {
-      if (flags->connection.json) {
-        PrintJson(e, job);
-      } else {
-        *e.out << id << "\n";
-      }
-      return;
-    }
-    if (!flags->connection.json) {
-      *e.out << id << "\n";
-      e.out->flush();
-    }
-    json final_job = WaitForJob(e, client, id);
-    if (flags->connection.json) PrintJson(e, final_job);
-    e.out->flush();
-    if (int code = ExitCodeForJob(final_job); code != kExitOk) Exit(code);
+    ReportSubmitted(e, client, flags->connection, job, options.wait);
   });
 }
+
+}  // namespace
+
+void ReportSubmitted(const ClientEnvironment& e, const ApiClient& client, const ConnectionFlags& connection,
+                     const json& job, bool wait) {
+  int64_t id = Int(job, "id", -1);
+  if (!wait) {
+    if (connection.json) {
+      PrintJson(e, job);
+    } else {
+      *e.out << id << "\n";
+    }
+    return;
+  }
+  if (!connection.json) {
+    *e.out << id << "\n";
+    e.out->flush();
+  }
+  json final_job = WaitForJob(e, client, id);
+  if (connection.json) PrintJson(e, final_job);
+  e.out->flush();
+  if (int code = ExitCodeForJob(final_job); code != kExitOk) Exit(code);
+}
+
+namespace {
 
 // ---- ls --------------------------------------------------------------------------------------
 

@@ -47,41 +47,48 @@ Result<nlohmann::json> BuildJobSpec(const SubmitOptions& options) {
                                        "argv"));
   }
   nlohmann::json spec = {{"argv", options.argv}};
+  STOKE_RETURN_IF_ERROR(AddCommonJobFields(options, spec));
+  return spec;
+}
+
+Status AddCommonJobFields(const SubmitOptions& options, nlohmann::json& spec) {
   if (!options.name.empty()) spec["name"] = options.name;
   if (!options.env.empty()) {
     nlohmann::json env = nlohmann::json::object();
     for (size_t i = 0; i < options.env.size(); ++i) {
       auto kv = ParseEnvAssignment(options.env[i]);
-      if (!kv) return Err(Status(kv.error().code(), kv.error().message(), "env." + std::to_string(i)));
+      if (!kv) return Status(kv.error().code(), kv.error().message(), "env." + std::to_string(i));
       env[kv->first] = kv->second;
     }
     spec["env"] = std::move(env);
   }
   nlohmann::json resources = nlohmann::json::object();
   if (options.gpus) {
-    if (*options.gpus < 0) return Err(Status::InvalidArgument("--gpus must be >= 0", "gpus"));
+    if (*options.gpus < 0) return Status::InvalidArgument("--gpus must be >= 0", "gpus");
     resources["gpus"] = *options.gpus;
   }
   if (options.cpus) {
-    if (*options.cpus < 1) return Err(Status::InvalidArgument("--cpus must be >= 1", "cpus"));
+    if (*options.cpus < 1) return Status::InvalidArgument("--cpus must be >= 1", "cpus");
     resources["cpus"] = *options.cpus;
   }
   if (!options.memory.empty()) {
     auto bytes = ParseByteSize(options.memory);
-    if (!bytes) return Err(Status::InvalidArgument(bytes.error().message(), "mem"));
+    if (!bytes) return Status::InvalidArgument(bytes.error().message(), "mem");
     resources["memory"] = *bytes;
   }
   if (!resources.empty()) spec["resources"] = std::move(resources);
   if (options.priority) spec["priority"] = *options.priority;
   if (options.max_runtime_s) {
-    if (*options.max_runtime_s < 0) return Err(Status::InvalidArgument("--max-runtime must be >= 0", "max-runtime"));
+    if (*options.max_runtime_s < 0) return Status::InvalidArgument("--max-runtime must be >= 0", "max-runtime");
     spec["max_runtime_s"] = *options.max_runtime_s;
   }
   if (!options.working_dir.empty()) spec["working_dir"] = options.working_dir;
   if (!options.hparams.empty()) {
-    STOKE_ASSIGN_OR_RETURN(spec["hparams"], ParseHparams(options.hparams));
+    auto hparams = ParseHparams(options.hparams);
+    if (!hparams) return hparams.error();
+    spec["hparams"] = std::move(*hparams);
   }
-  return spec;
+  return Status::Ok();
 }
 
 }  // namespace stoke::cli

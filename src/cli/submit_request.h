@@ -38,4 +38,8 @@ Result<nlohmann::json> ParseHparams(std::string_view text);
 // (e.g. "mem", "env.1", "hparams"). Only given fields are sent, so the server's defaults apply.
 Result<nlohmann::json> BuildJobSpec(const SubmitOptions& options);
 
+// Adds what every job spec may carry (name, env, resources, priority, max runtime, working dir,
+// hparams) from `options` to `spec`; argv is left to the caller.
+Status AddCommonJobFields(const SubmitOptions& options, nlohmann::json& spec);
+
 }  // namespace stoke::cli

@@ -48,6 +48,16 @@ struct Allocation {
 enum class JobType { kCommand, kElastic };
 std::string_view JobTypeName(JobType type);
 
+// What an elastic training job adds: how many stoke-worker processes (each with the job's
+// `resources`) and what they train. The job's argv holds the worker's training flags.
+struct ElasticSpec {
+  int min_workers = 1;
+  int max_workers = 1;
+  int64_t min_wait_s = 120;  // below min_workers this long (no slots) -> FAILED
+  std::string train_json;    // the submitted "train" object, shown back by the API
+  bool operator==(const ElasticSpec&) const = default;
+};
+
 // What the user submitted. Immutable once accepted.
 struct JobSpec {
   JobType type = JobType::kCommand;
@@ -60,6 +70,16 @@ struct JobSpec {
   std::string working_dir;       // empty = the job's own work/ directory
   std::string hparams_json;      // JSON object text written to $STOKE_HPARAMS; "{}" when none
   bool has_code_archive = false; // working dir was filled from an uploaded archive
+  ElasticSpec elastic;           // type == kElastic only
+};
+
+// One worker process of a running elastic job (a live view; not stored).
+struct WorkerProcess {
+  int index = 0;
+  int64_t pid = 0;  // the worker's supervisor; the worker is its only child
+  Allocation unit;
+  bool leaving = false;
+  bool operator==(const WorkerProcess&) const = default;
 };
 
 // A job as the store keeps it.
@@ -77,6 +97,7 @@ struct Job {
   int64_t pid = 0;                // the job's supervisor process (session leader)
   int64_t pid_start_ticks = 0;    // /proc/<pid>/stat starttime, so a reused pid is not mistaken
   std::string job_dir;            // <data-dir>/jobs/<id>
+  std::vector<WorkerProcess> workers;  // running elastic jobs: filled by the service, not stored
 };
 
 }  // namespace stoke

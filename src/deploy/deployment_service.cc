@@ -15,6 +15,7 @@
 #include <set>
 #include <sstream>
 
+#include "common/executables.h"
 #include "service/job_files.h"
 
 namespace stoke::deploy {
@@ -89,20 +90,7 @@ DeploymentService::DeploymentService(Deps deps, Options options) : deps_(deps), 
 
 DeploymentService::~DeploymentService() { Stop(); }
 
-std::string DeploymentService::FindServeBinary() {
-  if (const char* env = std::getenv("STOKE_SERVE_BIN"); env != nullptr && *env != '\0') return env;
-  std::error_code ec;
-  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) return {};
-  fs::path dir = exe.parent_path();
-  for (const fs::path& candidate : {dir / "stoke-serve", dir / "../serving/stoke-serve", dir / "../src/serving/stoke-serve",
-                                    dir / "../lib/stoke/stoke-serve", dir / "../libexec/stoke/stoke-serve"}) {
-    if (fs::is_regular_file(candidate, ec) && ::access(candidate.c_str(), X_OK) == 0) {
-      return fs::weakly_canonical(candidate, ec).string();
-    }
-  }
-  return {};
-}
+std::string DeploymentService::FindServeBinary() { return FindStokeExecutable("stoke-serve", "STOKE_SERVE_BIN"); }
 
 Status DeploymentService::Start() {
   STOKE_ASSIGN_OR_RETURN(auto stored, deps_.store.List(kNamespace));

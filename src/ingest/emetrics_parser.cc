@@ -66,6 +66,10 @@ void EmetricsParser::ParseLine(std::string_view line, std::vector<IngestedPoint>
     ++malformed_lines_;
     return;
   }
+  if (format_ == LineFormat::kFlat) {
+    ParseFlat(record, out);
+    return;
+  }
   std::optional<int64_t> step;
   if (auto etimes = record.find("etimes"); etimes != record.end() && etimes->is_object()) {
     if (auto it = etimes->find("iteration"); it != etimes->end()) {
@@ -99,6 +103,26 @@ void EmetricsParser::ParseLine(std::string_view line, std::vector<IngestedPoint>
       continue;
     }
     out.push_back(IngestedPoint{*step, EmetricsMetricName(group, metric), *value});
+  }
+}
+
+void EmetricsParser::ParseFlat(const json& record, std::vector<IngestedPoint>& out) {
+  auto step_field = record.find("step");
+  std::optional<int64_t> step = step_field == record.end() ? std::nullopt : ReadStep(*step_field);
+  if (!step || record.contains("event")) return;  // an event record, not a metric line
+  ++parsed_lines_;
+  for (const auto& [name, entry] : record.items()) {
+    if (name == "step") continue;
+    if (!entry.is_number()) {
+      ++skipped_values_;
+      continue;
+    }
+    std::optional<double> value = ReadNumber(entry);
+    if (!value) {
+      ++skipped_values_;
+      continue;
+    }
+    out.push_back(IngestedPoint{*step, name, *value});
   }
 }
 

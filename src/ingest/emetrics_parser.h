@@ -5,6 +5,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "ingest/ingested_point.h"
 
 // Reads WMLA/WML "emetrics" lines, the JSON lines that EMetrics.record() appends to
@@ -25,10 +27,18 @@ namespace stoke::ingest {
 // counted in malformed_lines(); nothing is fatal. Blank lines are ignored. A line longer than
 // kMaxLineBytes is dropped as malformed.
 //
+// The same parser also reads flat JSON lines, the metrics.jsonl that Stoke's training worker
+// writes: {"step":12,"epoch":0,"loss":0.41,"lr":0.05,"world":3}. Every numeric field other
+// than "step" becomes a point under its own name; lines without a numeric step (such as the
+// worker's {"event":"regroup",...} records) are skipped without counting as malformed.
+//
 // Not thread-safe: one parser per file being followed.
 class EmetricsParser {
  public:
   static constexpr size_t kMaxLineBytes = 1 << 20;
+  enum class LineFormat { kEmetrics, kFlat };
+
+  explicit EmetricsParser(LineFormat format = LineFormat::kEmetrics) : format_(format) {}
 
   // Feeds whatever was appended to the file since the last call; returns the points of every
   // line completed by it. A trailing partial line is kept until its newline arrives.
@@ -43,6 +53,9 @@ class EmetricsParser {
 
  private:
   void ParseLine(std::string_view line, std::vector<IngestedPoint>& out);
+  void ParseFlat(const nlohmann::json& record, std::vector<IngestedPoint>& out);
+
+  LineFormat format_;
 
   std::string pending_;
   bool discarding_ = false;  // inside an over-long line, until its newline

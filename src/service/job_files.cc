@@ -70,12 +70,13 @@ Status JobFiles::PrepareForLaunch(const std::string& working_dir, const std::str
   return Status::Ok();
 }
 
-void JobFiles::WriteHandle(const launch::ProcessHandle& handle) const {
-  (void)WriteFileAtomic(HandlePath(), std::to_string(handle.pid) + " " + std::to_string(handle.start_ticks) + "\n");
+void JobFiles::WriteHandle(const launch::ProcessHandle& handle, const std::string& path) const {
+  (void)WriteFileAtomic(path.empty() ? HandlePath() : path,
+                        std::to_string(handle.pid) + " " + std::to_string(handle.start_ticks) + "\n");
 }
 
-std::optional<launch::ProcessHandle> JobFiles::ReadHandle() const {
-  std::ifstream in(HandlePath());
+std::optional<launch::ProcessHandle> JobFiles::ReadHandle(const std::string& path) const {
+  std::ifstream in(path.empty() ? HandlePath() : path);
   launch::ProcessHandle h;
   if (!(in >> h.pid >> h.start_ticks) || h.pid <= 0) return std::nullopt;
   return h;

@@ -37,8 +37,9 @@ class JobFiles {
   // Writes hparams.json and, when `write_config_json`, config.json into the working dir.
   Status PrepareForLaunch(const std::string& working_dir, const std::string& hparams_json,
                           bool write_config_json) const;
-  void WriteHandle(const launch::ProcessHandle& handle) const;
-  std::optional<launch::ProcessHandle> ReadHandle() const;
+  // "pid start_ticks" at `path` (default: HandlePath(); elastic jobs keep one file per worker).
+  void WriteHandle(const launch::ProcessHandle& handle, const std::string& path = "") const;
+  std::optional<launch::ProcessHandle> ReadHandle(const std::string& path = "") const;
 
   // Bytes of `path` from `offset` to its end (empty when missing); at most `max_bytes`.
   std::string ReadFrom(const std::string& path, int64_t offset, int64_t max_bytes = 16 << 20) const;

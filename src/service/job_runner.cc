@@ -103,9 +103,8 @@ void JobRunner::Loop() {
       wake_ = false;
     }
     ApplyKills();
-    size_t before = active_.size();
-    PollActive();
-    if (active_.size() != before) dirty = true;
+    if (ApplyScaleRequests()) dirty = true;
+    if (PollActive()) dirty = true;
     if (dirty) {
       ScheduleQueued();
       dirty = false;
@@ -125,6 +124,11 @@ void JobRunner::Recover() {
   int reattached = 0, lost = 0, requeued = 0;
   for (Job& job : *unfinished) {
     if (job.state == JobState::kQueued) continue;  // ScheduleQueued reads them from the store
+    if (job.spec.type == JobType::kElastic) {
+      RecoverElastic(job);
+      ++requeued;
+      continue;
+    }
     JobFiles files(job.job_dir);
     launch::ProcessHandle handle{job.pid, job.pid_start_ticks};
     if (handle.pid == 0) {
@@ -201,6 +205,10 @@ void JobRunner::ScheduleQueued() {
   in.pool.memory_bytes = options_.pool.memory_bytes;
   in.now = deps_.clock.NowMillis();
   for (const auto& [id, a] : active_) {
+    if (a.job.spec.type == JobType::kElastic) {
+      in.running.push_back(ElasticRunningJob(a));
+      continue;
+    }
     sched::RunningJob r;
     r.id = id;
     r.user = a.job.user;
@@ -221,6 +229,10 @@ void JobRunner::ScheduleQueued() {
     p.seq = j.id;
     p.per_unit = j.spec.resources;
     p.max_runtime_s = j.spec.max_runtime_s;
+    if (j.spec.type == JobType::kElastic) {
+      p.min_units = j.spec.elastic.min_workers;
+      p.max_units = j.spec.elastic.max_workers;
+    }
     in.queue.push_back(std::move(p));
     by_id[j.id] = &j;
   }
@@ -231,13 +243,15 @@ void JobRunner::ScheduleQueued() {
   }
   const sched::Decision& decision = *scheduled;
 
+  // Shrinks first: the workers asked to leave hold their slots until they exit, so a start placed
+  // on those slots waits for a later cycle (LeavingWorkersHold).
+  for (const auto& resize : decision.resize) ApplyResize(resize);
   std::vector<JobId> started;
   for (const auto& placement : decision.start) {
     auto it = by_id.find(placement.id);
     if (it == by_id.end() || placement.units.empty()) continue;
-    Job job = *it->second;
-    job.allocation = placement.units.front();
-    if (LaunchJob(std::move(job))) started.push_back(placement.id);
+    if (LeavingWorkersHold(placement.units)) continue;
+    if (LaunchJob(*it->second, placement.units)) started.push_back(placement.id);
   }
   std::lock_guard lock(mu_);
   queued_view_.clear();
@@ -272,9 +286,12 @@ std::map<std::string, std::string> JobRunner::JobEnvironment(const Job& job, con
   return env;
 }
 
-bool JobRunner::LaunchJob(Job job) {
-  Job queued = job;
-  queued.allocation = {};
+bool JobRunner::LaunchJob(Job job, const std::vector<Allocation>& units) {
+  job.allocation = {};
+  for (const Allocation& unit : units) {
+    job.allocation.cpus.insert(job.allocation.cpus.end(), unit.cpus.begin(), unit.cpus.end());
+    job.allocation.gpus.insert(job.allocation.gpus.end(), unit.gpus.begin(), unit.gpus.end());
+  }
   job.state = JobState::kStarting;
   job.started_at = deps_.clock.NowMillis();
   job.reason.clear();
@@ -302,6 +319,16 @@ bool JobRunner::LaunchJob(Job job) {
   }
   auto token = deps_.auth.CreateToken(job.user, false, job.id);
   if (!token) return fail("cannot create the job token: " + token.error().message());
+  if (job.spec.type == JobType::kElastic) {
+    Active a;
+    a.job = job;
+    a.token = token->secret;
+    a.started = Clock_::now();
+    if (!StartElastic(a, units)) return fail(a.last_failure);
+    std::lock_guard lock(mu_);
+    active_.emplace(job.id, std::move(a));
+    return true;
+  }
 
   launch::LaunchSpec spec;
   spec.job_id = job.id;
@@ -361,19 +388,39 @@ void JobRunner::ApplyKills() {
     a.kill_sent = true;
     a.kill_reason = "killed by " + req.second;
     a.kill_deadline = Clock_::now() + std::chrono::seconds(req.first) + std::chrono::seconds(2);
-    if (Status s = deps_.launcher.Terminate(a.handle, req.first == 0); !s.ok()) {
-      spdlog::warn("job {}: terminate: {}", id, s.ToString());
-    }
+    Terminate(a, req.first == 0);
   }
 }
 
-void JobRunner::PollActive() {
+void JobRunner::Terminate(Active& a, bool force) {
+  if (a.job.spec.type == JobType::kElastic) {
+    for (Worker& w : a.workers) {
+      w.leaving = true;
+      if (Status s = deps_.launcher.Terminate(w.handle, force); !s.ok()) {
+        spdlog::warn("job {} worker {}: terminate: {}", a.job.id, w.index, s.ToString());
+      }
+    }
+    return;
+  }
+  if (Status s = deps_.launcher.Terminate(a.handle, force); !s.ok()) {
+    spdlog::warn("job {}: terminate: {}", a.job.id, s.ToString());
+  }
+}
+
+bool JobRunner::PollActive() {
   auto now = Clock_::now();
   std::vector<JobId> done;
+  bool changed = false;
   for (auto& [id, a] : active_) {
-    launch::ProcessStatus st = deps_.launcher.Poll(a.handle, a.status_path);
-    if (st.state != launch::ProcessState::kRunning) {
+    bool ended = false;
+    if (a.job.spec.type == JobType::kElastic) {
+      ended = PollElastic(a, changed);
+    } else if (launch::ProcessStatus st = deps_.launcher.Poll(a.handle, a.status_path);
+               st.state != launch::ProcessState::kRunning) {
       Finish(a, st);
+      ended = true;
+    }
+    if (ended) {
       done.push_back(id);
       continue;
     }
@@ -386,16 +433,17 @@ void JobRunner::PollActive() {
       a.kill_sent = true;
       a.kill_reason = "exceeded max_runtime_s=" + std::to_string(a.job.spec.max_runtime_s);
       a.kill_deadline = now + std::chrono::seconds(options_.default_kill_grace_s) + std::chrono::seconds(2);
-      (void)deps_.launcher.Terminate(a.handle, false);
+      Terminate(a, false);
     } else if (a.kill_sent && !a.forced && now >= a.kill_deadline) {
       // The supervisor did not finish the job within its grace: take the tree down ourselves.
       a.forced = true;
-      (void)deps_.launcher.Terminate(a.handle, true);
+      Terminate(a, true);
     }
   }
-  if (done.empty()) return;
+  if (done.empty()) return changed;
   std::lock_guard lock(mu_);
   for (JobId id : done) active_.erase(id);
+  return true;
 }
 
 void JobRunner::Finish(Active& a, const launch::ProcessStatus& st) {
@@ -435,15 +483,23 @@ void JobRunner::Finish(Active& a, const launch::ProcessStatus& st) {
 void JobRunner::IngestFiles(Active& a, bool final) {
   JobFiles files(a.job.job_dir);
   UnixMillis now = deps_.clock.NowMillis();
-  std::string appended = files.ReadFrom(files.EmetricsPath(), a.emetrics_offset);
-  if (!appended.empty()) {
-    a.emetrics_offset += static_cast<int64_t>(appended.size());
-    auto points = a.emetrics.Feed(appended);
+  // Follows an append-only metrics file from where the last call stopped.
+  auto follow = [&](const std::string& path, int64_t& offset, ingest::EmetricsParser& parser) {
+    std::string appended = files.ReadFrom(path, offset);
+    offset += static_cast<int64_t>(appended.size());
+    auto points = appended.empty() ? std::vector<ingest::IngestedPoint>{} : parser.Feed(appended);
+    if (final) {
+      auto rest = parser.Flush();
+      points.insert(points.end(), rest.begin(), rest.end());
+    }
     if (!points.empty()) (void)deps_.store.AppendMetrics(a.job.id, ToMetricPoints(points, now));
+  };
+  follow(files.EmetricsPath(), a.emetrics_offset, a.emetrics);
+  // Elastic jobs: the training worker's own metrics (rank 0 appends them).
+  if (a.job.spec.type == JobType::kElastic) {
+    follow(files.ResultDir() + "/metrics.jsonl", a.worker_metrics_offset, a.worker_metrics);
   }
   if (!final) return;
-  auto rest = a.emetrics.Flush();
-  if (!rest.empty()) (void)deps_.store.AppendMetrics(a.job.id, ToMetricPoints(rest, now));
   // val_dict_list.json is rewritten whole by the trainer; read it once, at the end.
   std::string text = files.ReadFrom(files.ValDictListPath(), 0);
   if (text.empty()) return;

@@ -41,9 +41,45 @@ Status JobService::CheckFitsPool(const Resources& r) const {
   return Status::Ok();
 }
 
+Status JobService::CheckElastic(const JobSpec& spec) const {
+  if (!deps_.runner.SupportsElastic()) {
+    return Status::FailedPrecondition("this server cannot run elastic jobs: stoke-worker was not found (Stoke built "
+                                      "without libtorch?)");
+  }
+  Resources all = spec.resources;  // what workers.min workers ask together
+  all.cpus *= spec.elastic.min_workers;
+  all.gpus *= spec.elastic.min_workers;
+  all.memory_bytes *= spec.elastic.min_workers;
+  if (Status s = CheckFitsPool(all); !s.ok()) {
+    return Status::InvalidArgument("workers.min=" + std::to_string(spec.elastic.min_workers) +
+                                       " workers can never fit the pool: " + s.message(),
+                                   "workers.min");
+  }
+  return Status::Ok();
+}
+
+Result<Job> JobService::Scale(const Principal& who, JobId id, int workers) {
+  STOKE_ASSIGN_OR_RETURN(Job job, GetVisible(who, id));
+  if (job.spec.type != JobType::kElastic) {
+    return Err(Status::InvalidArgument("job " + std::to_string(id) + " is not an elastic job", "id"));
+  }
+  if (workers < 1 || workers > job.spec.elastic.max_workers) {
+    return Err(Status::InvalidArgument("workers must be between 1 and the job's workers.max (" +
+                                           std::to_string(job.spec.elastic.max_workers) + ")",
+                                       "workers"));
+  }
+  if (job.state != JobState::kRunning && job.state != JobState::kStarting) {
+    return Err(Status::FailedPrecondition("job " + std::to_string(id) + " is " + std::string(JobStateName(job.state)) +
+                                          "; only a running job can be scaled"));
+  }
+  STOKE_RETURN_IF_ERROR(deps_.runner.RequestScale(id, workers));
+  return job;
+}
+
 Result<Job> JobService::Submit(const Principal& who, JobSpec spec, const std::optional<std::string>& code_archive) {
   if (who.job_scope != 0) return Err(Status::PermissionDenied("a job token cannot submit jobs"));
   STOKE_RETURN_IF_ERROR(CheckFitsPool(spec.resources));
+  if (spec.type == JobType::kElastic) STOKE_RETURN_IF_ERROR(CheckElastic(spec));
   std::error_code ec;
   if (!spec.working_dir.empty() && !fs::is_directory(spec.working_dir, ec)) {
     return Err(Status::InvalidArgument("working_dir " + spec.working_dir + " is not an existing directory",
@@ -97,6 +133,7 @@ Result<Job> JobService::GetVisible(const Principal& who, JobId id) {
 
 void JobService::AnnotateWaiting(Job& job) const {
   if (job.state == JobState::kQueued && job.reason.empty()) job.reason = deps_.runner.WaitingReason(job.id);
+  if (job.spec.type == JobType::kElastic && !IsTerminal(job.state)) job.workers = deps_.runner.Workers(job.id);
 }
 
 Result<Job> JobService::Get(const Principal& who, JobId id) { return GetVisible(who, id); }

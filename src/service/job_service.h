@@ -31,6 +31,8 @@ class JobService {
   Result<store::JobPage> List(const Principal& who, store::JobFilter filter);
   Result<Job> Kill(const Principal& who, JobId id, int grace_s);
   Status Delete(const Principal& who, JobId id);
+  // Elastic jobs: force `workers` worker processes (1..workers.max), as `stoke scale` does.
+  Result<Job> Scale(const Principal& who, JobId id, int workers);
 
   Result<int64_t> PostMetrics(const Principal& who, JobId id, std::vector<store::MetricPoint> points);
   Result<std::vector<store::MetricSeries>> QueryMetrics(const Principal& who, JobId id,
@@ -47,7 +49,9 @@ class JobService {
 
  private:
   Result<Job> GetVisible(const Principal& who, JobId id);
+  // Adds what only the runner knows: why a queued job waits, an elastic job's workers.
   void AnnotateWaiting(Job& job) const;
+  Status CheckElastic(const JobSpec& spec) const;
 
   Deps deps_;
   std::string data_dir_;

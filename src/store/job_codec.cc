@@ -23,6 +23,12 @@ std::string EncodeSpec(const JobSpec& spec) {
       {"hparams_json", spec.hparams_json},
       {"has_code_archive", spec.has_code_archive},
   };
+  if (spec.type == JobType::kElastic) {
+    j["elastic"] = {{"min_workers", spec.elastic.min_workers},
+                    {"max_workers", spec.elastic.max_workers},
+                    {"min_wait_s", spec.elastic.min_wait_s},
+                    {"train_json", spec.elastic.train_json}};
+  }
   // `replace`: invalid UTF-8 in user strings must not make the write throw.
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
@@ -46,6 +52,13 @@ Result<JobSpec> DecodeSpec(const std::string& text) {
     spec.working_dir = j.value("working_dir", std::string());
     spec.hparams_json = j.value("hparams_json", std::string("{}"));
     spec.has_code_archive = j.value("has_code_archive", false);
+    if (j.contains("elastic")) {
+      const json& e = j["elastic"];
+      spec.elastic.min_workers = e.value("min_workers", 1);
+      spec.elastic.max_workers = e.value("max_workers", 1);
+      spec.elastic.min_wait_s = e.value("min_wait_s", int64_t{120});
+      spec.elastic.train_json = e.value("train_json", std::string("{}"));
+    }
     return spec;
   } catch (const json::exception& e) {
     return Err(Status::Internal(std::string("corrupt job spec in store: ") + e.what()));

@@ -61,7 +61,15 @@ TEST(ParseJobSpecTest, BadInputNamesTheField) {
       {{{"argv", {"x"}}, {"env", {{"STOKE_TOKEN", "x"}}}}, "env.STOKE_TOKEN"},
       {{{"argv", {"x"}}, {"env", {{"A", 1}}}}, "env.A"},
       {{{"argv", {"x"}}, {"hparams", {1, 2}}}, "hparams"},
-      {{{"argv", {"x"}}, {"type", "elastic"}}, "type"},
+      {{{"argv", {"x"}}, {"type", "tpu"}}, "type"},
+      {{{"argv", {"x"}}, {"type", "elastic"}, {"train", {{"model", "m.pt"}, {"data", "d.npz"}}}}, "argv"},
+      {{{"type", "elastic"}}, "train"},
+      {{{"type", "elastic"}, {"train", {{"data", "d.npz"}}}}, "train.model"},
+      {{{"type", "elastic"}, {"train", {{"model", "m.pt"}, {"data", "d.npz"}, {"lr", -1}}}}, "train.lr"},
+      {{{"type", "elastic"}, {"train", {{"model", "m.pt"}, {"data", "d.npz"}}}, {"workers", {{"min", 3}, {"max", 2}}}},
+       "workers.max"},
+      {{{"type", "elastic"}, {"train", {{"model", "m.pt"}, {"data", "d.npz"}}}, {"workers", {{"min", 0}}}}, "workers.min"},
+      {{{"type", "elastic"}, {"train", {{"model", "m.pt"}, {"data", "d.npz"}}}, {"workers", {{"mni", 1}}}}, "workers.mni"},
       {{{"argv", {"x"}}, {"unknown", true}}, "unknown"},
       {{{"argv", {"x"}}, {"name", std::string(200, 'n')}}, "name"},
   };
@@ -92,6 +100,29 @@ TEST(JobToJsonTest, HasTheContractFields) {
   EXPECT_EQ(j["hparams"]["lr"], 0.5);
   EXPECT_EQ(j["result_dir"], "/data/jobs/7/result");
   EXPECT_EQ(j["created_at"], "2023-11-14T22:13:20.000Z");
+}
+
+TEST(JobJsonTest, ElasticJobBuildsWorkerFlagsAndEchoesItsTrainObject) {
+  json body = {{"type", "elastic"},
+               {"workers", {{"min", 1}, {"max", 3}, {"min_wait_s", 30}}},
+               {"resources", {{"cpus", 2}}},
+               {"train", {{"model", "nets/model.pt"}, {"data", "train.npz"}, {"global_batch", 64}, {"lr", 0.05}}}};
+  auto spec = ParseJobSpec(body);
+  ASSERT_TRUE(spec.has_value()) << spec.error().ToString();
+  EXPECT_EQ(spec->type, JobType::kElastic);
+  EXPECT_EQ(spec->name, "train-model.pt");
+  EXPECT_EQ(spec->elastic.min_workers, 1);
+  EXPECT_EQ(spec->elastic.max_workers, 3);
+  EXPECT_EQ(spec->elastic.min_wait_s, 30);
+  EXPECT_EQ(spec->resources.cpus, 2);
+  EXPECT_EQ(spec->argv, (std::vector<std::string>{"--data", "train.npz", "--global-batch", "64", "--lr", "0.050000000000000003",
+                                                  "--model", "nets/model.pt"}));
+  Job job;
+  job.spec = *spec;
+  json out = JobToJson(job);
+  EXPECT_EQ(out["type"], "elastic");
+  EXPECT_EQ(out["workers"]["max"], 3);
+  EXPECT_EQ(out["train"]["lr"], 0.05);
 }
 
 }  // namespace

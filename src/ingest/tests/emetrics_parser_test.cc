@@ -120,5 +120,21 @@ TEST(EmetricsParserTest, DropsOverLongLineAndRecovers) {
   EXPECT_EQ(parser.malformed_lines(), 1);
 }
 
+TEST(EmetricsParserTest, FlatLinesFromTheTrainingWorker) {
+  EmetricsParser parser(EmetricsParser::LineFormat::kFlat);
+  std::string text =
+      R"({"step": 3, "epoch": 0, "loss": 0.5, "world": 2, "note": "x"})"
+      "\n"
+      R"({"event": "regroup", "generation": 2, "world": 3, "step": 3})"
+      "\n"
+      R"({"step": 4, "loss": 0.25)";  // partial: waits for its newline
+  EXPECT_THAT(parser.Feed(text), ElementsAre(IngestedPoint{3, "epoch", 0}, IngestedPoint{3, "loss", 0.5},
+                                             IngestedPoint{3, "world", 2}));
+  EXPECT_THAT(parser.Feed("}\n[1]\n"), ElementsAre(IngestedPoint{4, "loss", 0.25}));
+  EXPECT_EQ(parser.parsed_lines(), 2);
+  EXPECT_EQ(parser.skipped_values(), 1);  // "note"
+  EXPECT_EQ(parser.malformed_lines(), 1);  // [1]
+}
+
 }  // namespace
 }  // namespace stoke::ingest

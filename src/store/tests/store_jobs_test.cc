@@ -25,6 +25,7 @@ TEST_F(JobStoreTest, CreateAndGetRoundTripsEveryField) {
   job.spec.working_dir = "/data/w";
   job.spec.hparams_json = R"({"lr":0.1,"layers":[1,2]})";
   job.spec.has_code_archive = true;
+  job.spec.elastic = ElasticSpec{.min_workers = 2, .max_workers = 5, .min_wait_s = 30, .train_json = R"({"lr":0.1})"};
   job.state = JobState::kRunning;
   job.exit_code = 3;
   job.reason = "because";
@@ -48,6 +49,7 @@ TEST_F(JobStoreTest, CreateAndGetRoundTripsEveryField) {
   EXPECT_EQ(got->spec.env, job.spec.env);
   EXPECT_EQ(got->spec.resources, job.spec.resources);
   EXPECT_EQ(got->spec.priority, -5);
+  EXPECT_EQ(got->spec.elastic, job.spec.elastic);
   EXPECT_EQ(got->spec.max_runtime_s, 3600);
   EXPECT_EQ(got->spec.working_dir, "/data/w");
   EXPECT_EQ(got->spec.hparams_json, job.spec.hparams_json);
