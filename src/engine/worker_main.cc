@@ -1,6 +1,6 @@
 // stoke-worker: the libtorch side of Stoke. `stoke worker ...` execs it; tests and benchmarks
 // run it directly.
-//   stoke-worker train --model m.pt --data train.npz [--store tcp://host:port] ...
+//   stoke-worker train --model m.pt --data train.npz [--store tcp://host:port | http://server/api/v1/jobs/<id>] ...
 //   stoke-worker rendezvous --port 29400 --max 4      (a store + coordinator for local jobs)
 //   stoke-worker scale --store tcp://host:port --target 2
 #include <CLI/CLI.hpp>
@@ -10,10 +10,12 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <cstdlib>
 #include <iostream>
 #include <thread>
 
 #include "elastic/coordinator_runner.h"
+#include "elastic/http_kv_store.h"
 #include "elastic/keys.h"
 #include "elastic/membership_client.h"
 #include "elastic/prefix_kv_store.h"
@@ -25,16 +27,34 @@ namespace {
 using namespace stoke;
 using namespace std::chrono_literals;
 
+constexpr char kStoreForms[] = "store must be tcp://host:port or http(s)://server/api/v1/jobs/<id>";
+
 // "tcp://host:port" -> (host, port).
 Result<std::pair<std::string, int>> ParseStoreUrl(const std::string& url) {
   const std::string scheme = "tcp://";
-  if (url.rfind(scheme, 0) != 0) return Err(Status::InvalidArgument("store must be tcp://host:port", "store"));
+  if (url.rfind(scheme, 0) != 0) return Err(Status::InvalidArgument(kStoreForms, "store"));
   std::string rest = url.substr(scheme.size());
   size_t colon = rest.rfind(':');
-  if (colon == std::string::npos) return Err(Status::InvalidArgument("store must be tcp://host:port", "store"));
+  if (colon == std::string::npos) return Err(Status::InvalidArgument(kStoreForms, "store"));
   auto port = elastic::keys::ParseInt(rest.substr(colon + 1));
   if (!port.has_value()) return Err(Status::InvalidArgument("bad store port", "store"));
   return std::make_pair(rest.substr(0, colon), static_cast<int>(*port));
+}
+
+// The job's rendezvous store: a c10d TCPStore at tcp://host:port (`stoke-worker rendezvous`), or the
+// Stoke server's store of the job at http(s)://server/api/v1/jobs/<id>, with the token in $STOKE_TOKEN.
+Result<std::unique_ptr<elastic::KvStore>> OpenStore(const std::string& url, std::chrono::milliseconds timeout) {
+  if (url.starts_with("http://") || url.starts_with("https://")) {
+    const char* token = std::getenv("STOKE_TOKEN");
+    if (token == nullptr || *token == '\0') {
+      return Err(Status::Unauthenticated("--store " + url + " needs the job's token in $STOKE_TOKEN"));
+    }
+    STOKE_ASSIGN_OR_RETURN(auto http, elastic::HttpKvStore::Open(url, token));
+    return std::unique_ptr<elastic::KvStore>(std::move(http));
+  }
+  STOKE_ASSIGN_OR_RETURN(auto addr, ParseStoreUrl(url));
+  STOKE_ASSIGN_OR_RETURN(auto tcp, engine::TcpKvStore::Open(addr.first, addr.second, /*is_server=*/false, timeout));
+  return std::unique_ptr<elastic::KvStore>(std::move(tcp));
 }
 
 int Fail(const Status& s) {
@@ -87,7 +107,9 @@ void AddTrainFlags(CLI::App& app, TrainFlags& f) {
   app.add_option("--bucket-mb", f.bucket_mb, "gradient all-reduce bucket size");
   app.add_option("--collective-timeout-ms", f.collective_timeout_ms, "a peer silent this long is lost");
   app.add_option("--audit-dir", o.audit_dir, "log contributed samples per step (tests)");
-  app.add_option("--store", f.store, "elastic: the job's rendezvous store, tcp://host:port");
+  app.add_option("--store", f.store,
+                 "elastic: the job's rendezvous store, tcp://host:port or the server's "
+                 "http(s)://server/api/v1/jobs/<id> (bearer token from $STOKE_TOKEN)");
   app.add_option("--job-prefix", f.job_prefix, "elastic: key prefix of this job in the store");
   app.add_option("--gloo-host", f.gloo_host, "elastic: address this worker's Gloo device binds to");
   app.add_option("--heartbeat-ms", f.heartbeat_ms);
@@ -107,13 +129,11 @@ int RunTrain(TrainFlags& f) {
   f.o.collective_timeout = std::chrono::milliseconds(f.collective_timeout_ms);
 
   engine::TrainerDeps deps;
-  std::unique_ptr<engine::TcpKvStore> store;
+  std::unique_ptr<elastic::KvStore> store;
   std::unique_ptr<elastic::PrefixKvStore> job;
   std::unique_ptr<elastic::MembershipClient> membership;
   if (!f.store.empty()) {
-    auto addr = ParseStoreUrl(f.store);
-    if (!addr.has_value()) return Fail(addr.error());
-    auto opened = engine::TcpKvStore::Open(addr->first, addr->second, /*is_server=*/false, 30s);
+    auto opened = OpenStore(f.store, 30s);
     if (!opened.has_value()) return Fail(opened.error());
     store = std::move(*opened);
     job = std::make_unique<elastic::PrefixKvStore>(f.job_prefix, *store);
@@ -194,9 +214,7 @@ int main(int argc, char** argv) {
   if (train_cmd->parsed()) return RunTrain(train);
   if (rdzv_cmd->parsed()) return RunRendezvous(port, host, rdzv, initial_target);
   if (scale_cmd->parsed()) {
-    auto addr = ParseStoreUrl(scale_store);
-    if (!addr.has_value()) return Fail(addr.error());
-    auto store = engine::TcpKvStore::Open(addr->first, addr->second, false, 10s);
+    auto store = OpenStore(scale_store, 10s);
     if (!store.has_value()) return Fail(store.error());
     Status s = (*store)->Set(elastic::keys::kScaleTarget, std::to_string(scale_target));
     return s.ok() ? 0 : Fail(s);
