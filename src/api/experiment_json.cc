@@ -156,6 +156,13 @@ Status ParseAlgorithm(const json& body, ExperimentSpec& out) {
   return r.Finish();
 }
 
+// "--global-batch" -> "global_batch".
+std::string TrainKeyOfFlag(const std::string& flag) {
+  std::string key = flag.substr(2);
+  for (char& c : key) c = c == '-' ? '_' : c;
+  return key;
+}
+
 Status CheckPlaceholders(const JobSpec& trial, const hpo::SearchSpace& space, const std::string& resource) {
   static const std::regex kPlaceholder(R"(\{([A-Za-z_][A-Za-z0-9_.-]*)\})");
   std::set<std::string> names;
@@ -165,7 +172,10 @@ Status CheckPlaceholders(const JobSpec& trial, const hpo::SearchSpace& space, co
     for (std::sregex_iterator it(trial.argv[i].begin(), trial.argv[i].end(), kPlaceholder), end; it != end; ++it) {
       std::string name = (*it)[1];
       if (!names.contains(name)) {
-        std::string field = "trial.argv." + std::to_string(i);
+        // Elastic trials: argv is --flag value pairs made from "train"; name the train key.
+        std::string field = trial.type == JobType::kElastic && i > 0 && trial.argv[i - 1].starts_with("--")
+                                ? "trial.train." + TrainKeyOfFlag(trial.argv[i - 1])
+                                : "trial.argv." + std::to_string(i);
         return Status::InvalidArgument(field + " uses {" + name + "}, which is not a parameter of the space", field);
       }
     }

@@ -14,6 +14,7 @@
 
 #include "api/experiment_json.h"
 #include "api/experiment_routes.h"
+#include "api/kv_routes.h"
 #include "api/rest_server.h"
 #include "common/executables.h"
 #include "deploy/deploy_routes.h"
@@ -205,6 +206,7 @@ int RunServer(ServerSettings s, const CLI::App& cmd) {
   http_options.extra_metrics = [&deployments] { return deployments.PrometheusText(); };
   api::RestServer server({auth, jobs, runner, **store}, http_options);
   server.AddRoutes(api::ExperimentRoutes(experiments, jobs));
+  server.AddRoutes(api::KvRoutes(rendezvous));
   server.AddRoutes(deploy::DeploymentRoutes(deployments));
   server.AddRoutes(wmla::WmlaRoutes({jobs, experiments, auth, **store, s.data_dir}));
   auto port = server.Bind();

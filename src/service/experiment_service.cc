@@ -75,6 +75,19 @@ std::string SubstitutePlaceholders(const std::string& arg, const hpo::ParamSampl
   return out;
 }
 
+std::string SubstituteTrainValues(const std::string& train_json, const hpo::ParamSample& params) {
+  json train = json::parse(train_json, nullptr, /*allow_exceptions=*/false);
+  if (!train.is_object()) return train_json;
+  for (auto& [key, value] : train.items()) {
+    if (!value.is_string()) continue;
+    const auto& text = value.get_ref<const std::string&>();
+    if (text.size() < 3 || text.front() != '{' || text.back() != '}') continue;
+    auto it = params.find(text.substr(1, text.size() - 2));
+    if (it != params.end()) value = ParamValueJson(it->second);
+  }
+  return train.dump();
+}
+
 ExperimentService::ExperimentService(Deps deps, std::string data_dir)
     : deps_(std::move(deps)), data_dir_(std::move(data_dir)), records_(deps_.store) {}
 
@@ -308,6 +321,7 @@ Status ExperimentService::SubmitTrial(Entry& entry, Trial& t) {
   JobSpec spec = e.spec.trial;
   spec.name = name;
   for (auto& arg : spec.argv) arg = SubstitutePlaceholders(arg, params);
+  if (spec.type == JobType::kElastic) spec.elastic.train_json = SubstituteTrainValues(spec.elastic.train_json, params);
   json hp = json::object();
   for (const auto& [k, v] : params) {
     hp[k] = ParamValueJson(v);

@@ -83,5 +83,8 @@ class ExperimentService {
 
 // Substitutes {name} placeholders in `arg` with the sampled values.
 std::string SubstitutePlaceholders(const std::string& arg, const hpo::ParamSample& params);
+// An elastic trial's "train" object with each "{name}" value replaced by the parameter's JSON
+// value (so the job shows "lr": 0.01, not "lr": "0.01").
+std::string SubstituteTrainValues(const std::string& train_json, const hpo::ParamSample& params);
 
 }  // namespace stoke::service
