@@ -170,7 +170,7 @@ class Client:
         exist here is passed to the server as is. ``workers`` is a count or ``(min, max)``: the job grows
         into idle slots up to ``max`` and shrinks down to ``min`` without restarting; ``global_batch``
         stays fixed whatever the number of workers. ``options`` adds engine options (``momentum``,
-        ``weight_decay``, ``lr_schedule``, ``warmup_steps``, ``max_steps``, ...).
+        ``weight_decay``, ``lr_schedule``, ``warmup_steps``, ``max_steps``, ... as in docs/api.md).
 
         Raises :class:`NotSupportedByServer` while the server does not run elastic jobs.
         """
@@ -189,15 +189,15 @@ class Client:
                 return arcname
             return p
 
-        elastic: Dict[str, Any] = {"model": file_ref(model, "model"), "data": file_ref(data, "train"),
-                                   "min_workers": lo, "max_workers": hi, "global_batch": int(global_batch),
-                                   "epochs": int(epochs), "optimizer": optimizer, "lr": float(lr), "loss": loss}
+        train: Dict[str, Any] = {"model": file_ref(model, "model"), "data": file_ref(data, "train"),
+                                 "global_batch": int(global_batch), "epochs": int(epochs), "optimizer": optimizer,
+                                 "lr": float(lr), "loss": loss}
         if val is not None:
-            elastic["val"] = file_ref(val, "val")
+            train["val"] = file_ref(val, "val")
         if seed is not None:
-            elastic["seed"] = int(seed)
-        elastic.update(dict(options or {}))
-        spec: Dict[str, Any] = {"type": "elastic", "elastic": elastic}
+            train["seed"] = int(seed)
+        train.update(dict(options or {}))
+        spec: Dict[str, Any] = {"type": "elastic", "workers": {"min": lo, "max": hi}, "train": train}
         if name:
             spec["name"] = name
         per_worker = {k: v for k, v in (("gpus", gpus_per_worker), ("cpus", cpus_per_worker)) if v is not None}
@@ -210,7 +210,7 @@ class Client:
                 return Job(self._t, self._post_multipart("jobs", spec, pack_files(uploads)))
             return Job(self._t, self._t.post_json("jobs", spec))
         except InvalidArgument as e:
-            if e.field in ("type", "elastic"):
+            if e.field == "type":
                 raise NotSupportedByServer("this server does not run elastic training jobs yet "
                                            f"(it answered: {e.message})", status=e.status) from None
             raise

@@ -1,5 +1,5 @@
 """Hyperparameter search from Python (skipped, with the reason, while the server has no experiments
-route) and elastic training (skipped until the server runs `type: elastic` jobs)."""
+route) and elastic training."""
 
 from __future__ import annotations
 
@@ -125,10 +125,10 @@ def test_elastic_training(client, tmp_path):
     rng = np.random.default_rng(0)
     x = rng.normal(size=(64, 4)).astype(np.float32)
     np.savez(tmp_path / "train.npz", x=x, y=(x[:, 0] > 0).astype(np.int64))
-    try:
-        job = client.train(tmp_path / "model.pt", tmp_path / "train.npz", workers=(1, 2), global_batch=16,
-                           epochs=2, lr=0.1, name="py-elastic")
-    except stoke.NotSupportedByServer as e:
-        pytest.skip(f"server does not run elastic jobs yet: {e}")
+    job = client.train(tmp_path / "model.pt", tmp_path / "train.npz", workers=(1, 2), global_batch=16,
+                       epochs=2, lr=0.1, name="py-elastic", options={"momentum": 0.9})
     assert job.wait(timeout=90, progress=False).state == "COMPLETED", job.logs()
-    assert job.metrics()
+    assert "train_loss" in job.metrics()
+    with pytest.raises(stoke.InvalidArgument) as e:
+        client.train(tmp_path / "model.pt", tmp_path / "train.npz", options={"optimiser": "adam"})
+    assert e.value.field == "train.optimiser"

@@ -154,10 +154,14 @@ Status JobRunner::LaunchWorker(Active& a, const Allocation& unit, bool resume) {
   spec.job_id = a.job.id;
   spec.argv = {options_.worker_exe, "train"};
   spec.argv.insert(spec.argv.end(), a.job.spec.argv.begin(), a.job.spec.argv.end());
-  const std::string threads = std::to_string(std::max<size_t>(1, unit.cpus.size()));
   for (const std::string& arg : {std::string("--store"), options_.api_url + "/jobs/" + std::to_string(a.job.id),
-                                 std::string("--output"), files.ResultDir(), std::string("--threads"), threads}) {
+                                 std::string("--output"), files.ResultDir()}) {
     spec.argv.push_back(arg);
+  }
+  // Intra-op threads default to the worker's CPU slots unless "train" chose a number.
+  if (std::find(a.job.spec.argv.begin(), a.job.spec.argv.end(), "--threads") == a.job.spec.argv.end()) {
+    spec.argv.push_back("--threads");
+    spec.argv.push_back(std::to_string(std::max<size_t>(1, unit.cpus.size())));
   }
   if (resume) spec.argv.push_back("--resume");
   spec.env = JobEnvironment(view, a.token);
