@@ -107,6 +107,7 @@ class JobRunner {
     int next_worker_index = 0;
     std::string token;             // the job token every worker gets
     int forced_workers = 0;        // stoke scale; 0 = the scheduler decides within min..max
+    bool finishing = false;        // training is done (rank 0 said so): never grow it again
     int worker_failures = 0;
     std::string last_failure;
     std::optional<std::chrono::steady_clock::time_point> below_min_since;

@@ -109,7 +109,7 @@ sched::RunningJob JobRunner::ElasticRunningJob(const Active& a) const {
   r.max_units = a.forced_workers > 0 ? a.forced_workers : e.max_workers;
   r.min_units = std::min(e.min_workers, r.max_units);
   r.started_at = a.job.started_at;
-  r.stopping = a.kill_sent;
+  r.stopping = a.kill_sent || a.finishing;  // neither grown nor shrunk any more
   if (a.job.spec.max_runtime_s > 0) r.expected_end = a.job.started_at + a.job.spec.max_runtime_s * 1000;
   return r;
 }
@@ -230,6 +230,7 @@ void JobRunner::ApplyForcedScale(Active& a) {
 bool JobRunner::PollElastic(Active& a, bool& changed) {
   const auto now = Clock_::now();
   const std::optional<std::string> done = deps_.rendezvous->Done(a.job.id);
+  if (done) a.finishing = true;
   for (size_t i = 0; i < a.workers.size();) {
     Worker& w = a.workers[i];
     launch::ProcessStatus st = deps_.launcher.Poll(w.handle, w.status_path);

@@ -160,3 +160,41 @@ def test_stoke_train_cli_waits_for_the_job(server, problem):
     assert time.monotonic() - started < 180
     bad = server.cli("scale", str(job_id), "--workers", "2")
     assert bad.returncode != 0 and "only a running job" in bad.stderr, bad.stderr
+
+
+def test_hpo_experiment_with_elastic_trials(server, problem):
+    """Each trial is an elastic training job; the tuned values reach the engine through the train object."""
+    client = server.client()
+    spec = {
+        "name": "elastic-lr",
+        "objective": {"metric": "val_accuracy", "direction": "maximize"},
+        "space": {"lr": {"type": "float", "min": 0.001, "max": 0.2, "log": True},
+                  "optimizer": {"type": "categorical", "choices": ["sgd", "adam"]}},
+        "algorithm": {"name": "random"},
+        "budget": {"max_trials": 3, "max_parallel": 2},
+        "seed": 3,
+        "trial": elastic_spec({"min": 1, "max": 2}, epochs=2, lr="{lr}", optimizer="{optimizer}"),
+    }
+    bad = dict(spec, trial=elastic_spec({"min": 1, "max": 2}, lr="{rate}"))
+    r = client.post("experiments", bad)
+    assert r.status == 400 and r.json()["error"]["field"] == "trial.train.lr", r.text
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for path in problem:
+            tar.add(path, arcname=os.path.basename(path))
+    body, ctype = multipart([("spec", None, "application/json", json.dumps(spec).encode()),
+                             ("code", "code.tar.gz", "application/gzip", buf.getvalue())])
+    r = client.request("POST", "experiments", raw=body, content_type=ctype)
+    assert r.status == 201, r.text
+    exp_id = r.json()["id"]
+    exp = wait_until(lambda: (lambda e: e if e["state"] != "RUNNING" else None)(client.get(f"experiments/{exp_id}").json()),
+                     240, "the experiment to finish", interval_s=0.5)
+    assert exp["state"] == "COMPLETED" and exp["trials"]["completed"] == 3, exp
+    trials = client.get(f"experiments/{exp_id}/trials").json()["trials"]
+    for t in trials:
+        job = client.job(t["job"])
+        assert job["type"] == "elastic"
+        assert job["train"]["lr"] == t["params"]["lr"] and job["train"]["optimizer"] == t["params"]["optimizer"]
+        assert t["value"] is not None
+    assert exp["best"]["value"] == max(t["value"] for t in trials)
