@@ -69,6 +69,14 @@ std::optional<Generation> Coordinator::Tick(UnixMillis now) {
   const bool rebuild = failure_since_.has_value() && now - *failure_since_ >= options_.heartbeat_timeout_ms;
   if (!changed && !rebuild) return std::nullopt;
   if (desired.size() < static_cast<size_t>(options_.min_workers)) return std::nullopt;
+  // The training state lives only in the members' processes: a generation that keeps none of them
+  // would start from scratch. A member that left gracefully is still alive and holding that state,
+  // so its leave is not granted (it times out, checkpoints and stops) rather than lose the state.
+  const auto in_desired = [&](int64_t id) { return std::find(desired.begin(), desired.end(), id) != desired.end(); };
+  const bool keeps_survivor = std::any_of(current_.members.begin(), current_.members.end(), in_desired);
+  const bool member_left = std::any_of(current_.members.begin(), current_.members.end(),
+                                       [&](int64_t id) { return workers_[id].state == WorkerState::kLeft; });
+  if (!keeps_survivor && member_left) return std::nullopt;
   // Batch joins at a cold start or scale-up, but never delay a shrink or a repair.
   bool only_growth = changed && !rebuild && !failure_since_.has_value() &&
                      desired.size() > current_.members.size() &&
@@ -76,7 +84,7 @@ std::optional<Generation> Coordinator::Tick(UnixMillis now) {
   if (only_growth && now - last_join_ < options_.join_settle_ms) return std::nullopt;
   // Workers dropped by a shrink are released for good; they exit when they see it.
   for (int64_t id : current_.members) {
-    if (std::find(desired.begin(), desired.end(), id) == desired.end() && workers_[id].state == WorkerState::kLive) {
+    if (!in_desired(id) && workers_[id].state == WorkerState::kLive) {
       workers_[id].state = WorkerState::kReleased;
     }
   }

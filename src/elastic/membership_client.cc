@@ -121,9 +121,17 @@ Result<Membership> MembershipClient::AwaitGeneration(int64_t min_gen, std::chron
 
 Status MembershipClient::ReportFailure(int64_t gen) { return AppendEvent(store_, FailureEvent{worker_id_, gen}); }
 
+Status MembershipClient::RequestLeave() {
+  if (leave_requested_.exchange(true)) return Status::Ok();
+  Status s = AppendEvent(store_, LeaveEvent{worker_id_});
+  if (!s.ok()) leave_requested_ = false;  // let a later call retry
+  return s;
+}
+
 Status MembershipClient::Leave() {
   StopThreads();
-  return AppendEvent(store_, LeaveEvent{worker_id_});
+  if (leave_requested_.load()) return Status::Ok();
+  return RequestLeave();
 }
 
 Status MembershipClient::FinishJob(std::string_view outcome) { return store_.Set(keys::kDone, outcome); }

@@ -53,7 +53,12 @@ class MembershipClient {
 
   // Tells the coordinator a collective failed in `gen`.
   Status ReportFailure(int64_t gen);
-  // Stops heartbeats and appends a leave event (graceful exit).
+  // Asks the coordinator to take this worker out of the job (appends a leave event) while it
+  // keeps heartbeating and watching: the worker trains on in its current generation until the
+  // generation without it is published, and exits at that step boundary. Idempotent.
+  Status RequestLeave();
+  bool leave_requested() const { return leave_requested_.load(); }
+  // Stops heartbeats and appends a leave event unless RequestLeave() already did (graceful exit).
   Status Leave();
   // Marks the job finished for everyone (rank 0 at the end of training).
   Status FinishJob(std::string_view outcome);
@@ -72,6 +77,7 @@ class MembershipClient {
   const int64_t worker_id_;
   std::atomic<int64_t> latest_{0};
   std::atomic<int64_t> last_member_gen_{0};  // newest generation that included this worker
+  std::atomic<bool> leave_requested_{false};
 
   std::mutex mu_;
   std::condition_variable stop_cv_;

@@ -46,6 +46,9 @@ struct TrainOptions {
 
   int64_t bucket_bytes = 25 << 20;
   std::chrono::milliseconds collective_timeout{10000};
+  // Elastic: after a stop request (TrainerDeps::stop) this worker trains on until the coordinator
+  // publishes a generation without it; when none comes within this time it stops anyway.
+  std::chrono::milliseconds leave_timeout{5000};
   std::string audit_dir;  // when set, each worker logs the samples it contributes (tests)
 };
 

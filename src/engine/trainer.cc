@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -48,6 +49,12 @@ Status WriteFileAtomically(const fs::path& path, const std::string& bytes) {
   return Status::Ok();
 }
 
+// What every rank of a step reads from its all-reduce, so all act alike after the same step.
+struct StepAgreement {
+  int64_t newest_gen = 0;  // the newest generation any rank has seen
+  int leaving = 0;         // ranks that asked to leave the job
+};
+
 // One worker's training state machine: rendezvous -> sync state -> train -> (regroup | done).
 // Not thread-safe; owns the model and runs on the caller's thread.
 class Trainer {
@@ -61,12 +68,17 @@ class Trainer {
   Result<TrainSummary> RunSingle();
   Result<TrainSummary> RunElastic();
   // One global step on this rank's slice; commits (optimizer step, step_++) only when every
-  // collective succeeded. `want_gen` gets the newest generation any rank has seen.
-  Status TrainStep(Communicator& comm, int64_t gen, int64_t* want_gen);
+  // collective succeeded. `agreed` gets what every rank read from the step's all-reduce.
+  Status TrainStep(Communicator& comm, int64_t gen, StepAgreement* agreed);
   // Brings every rank to the state of the rank that is furthest ahead.
   Status SyncState(Communicator& comm);
   // At an epoch boundary: distributed validation, metrics and checkpoint (rank 0).
   Status EndOfEpoch(Communicator& comm, int64_t gen);
+  // Rank 0's checkpoint.pt: the committed state at step_ (the data cursor is a function of it).
+  Status WriteCheckpoint();
+  bool StopRequested() const { return deps_.stop != nullptr && deps_.stop->load(); }
+  // Ends training on a stop request, after writing a checkpoint when asked to.
+  Result<TrainSummary> Stop(bool checkpoint);
   Status Finish(int rank);
   void WriteMetrics(const nlohmann::json& line);
   void Audit(const std::string& line);
@@ -79,6 +91,9 @@ class Trainer {
   int64_t total_steps_ = 0;
   int64_t step_ = 0;
   bool has_state_ = false;  // trained or restored at least once (vs. a fresh process)
+  int last_rank_ = -1;      // rank in the newest generation this worker trained in
+  bool leaving_ = false;    // asked the coordinator to leave; trains on until released
+  Clock::time_point leave_deadline_;
   double epoch_loss_sum_ = 0;
   int64_t epoch_loss_steps_ = 0;
   TrainSummary summary_;
@@ -142,7 +157,7 @@ void Trainer::WriteMetrics(const nlohmann::json& line) {
   metrics_->flush();
 }
 
-Status Trainer::TrainStep(Communicator& comm, int64_t gen, int64_t* want_gen) {
+Status Trainer::TrainStep(Communicator& comm, int64_t gen, StepAgreement* agreed) {
   const auto started = Clock::now();
   struct AddTime {
     Clock::time_point start;
@@ -178,10 +193,12 @@ Status Trainer::TrainStep(Communicator& comm, int64_t gen, int64_t* want_gen) {
   const int64_t latest = deps_.membership ? deps_.membership->latest_generation() : 0;
   double global_loss = loss_sum / static_cast<double>(batch);
   int64_t newest = latest;
+  int leaving = leaving_ ? 1 : 0;
   if (world > 1) {
     // Buckets in reverse parameter order (the order backward produces them). The last one
-    // carries `world` slots for the newest generation each rank has seen and one for the loss,
-    // so agreeing on a regroup costs no extra collective.
+    // carries `world` slots for the newest generation each rank has seen, one for the loss and
+    // one counting the ranks that are leaving, so agreeing on a regroup or a stop costs no
+    // extra collective.
     std::vector<at::Tensor> buckets;
     std::vector<std::vector<size_t>> members;
     int64_t bytes = 0;
@@ -197,7 +214,7 @@ Status Trainer::TrainStep(Communicator& comm, int64_t gen, int64_t* want_gen) {
       int64_t numel = 0;
       for (size_t i : members[b]) numel += grads[i].numel();
       const bool last = b + 1 == members.size();
-      auto flat = torch::zeros({numel + (last ? world + 1 : 0)}, torch::kFloat);
+      auto flat = torch::zeros({numel + (last ? world + 2 : 0)}, torch::kFloat);
       int64_t off = 0;
       for (size_t i : members[b]) {
         flat.narrow(0, off, grads[i].numel()).copy_(grads[i].reshape({-1}));
@@ -206,6 +223,7 @@ Status Trainer::TrainStep(Communicator& comm, int64_t gen, int64_t* want_gen) {
       if (last) {
         flat[off + rank] = static_cast<float>(latest);
         flat[off + world] = static_cast<float>(loss_sum / static_cast<double>(batch));
+        flat[off + world + 1] = static_cast<float>(leaving);
       }
       buckets.push_back(flat);
     }
@@ -220,6 +238,7 @@ Status Trainer::TrainStep(Communicator& comm, int64_t gen, int64_t* want_gen) {
         auto slots = buckets[b].narrow(0, off, world);
         newest = static_cast<int64_t>(slots.max().item<float>());
         global_loss = buckets[b][off + world].item<double>();
+        leaving = static_cast<int>(std::lround(buckets[b][off + world + 1].item<double>()));
       }
     }
   }
@@ -230,7 +249,7 @@ Status Trainer::TrainStep(Communicator& comm, int64_t gen, int64_t* want_gen) {
   epoch_loss_sum_ += global_loss;
   ++epoch_loss_steps_;
   if (audit_) Audit("K " + std::to_string(gen) + " " + std::to_string(step));
-  *want_gen = newest;
+  *agreed = {.newest_gen = newest, .leaving = leaving};
   return Status::Ok();
 }
 
@@ -293,12 +312,25 @@ Status Trainer::EndOfEpoch(Communicator& comm, int64_t gen) {
     spdlog::info("epoch {} step {} world {} train_loss {:.4f} val_loss {:.4f} val_acc {:.4f}", epoch, step_,
                  comm.world_size(), summary_.train_loss, summary_.val_loss, summary_.val_accuracy);
     WriteMetrics(line);
-    if (!options_.output_dir.empty()) {
-      STOKE_ASSIGN_OR_RETURN(std::string bytes, model_->SaveState(step_));
-      STOKE_RETURN_IF_ERROR(WriteFileAtomically(fs::path(options_.output_dir) / "checkpoint.pt", bytes));
-    }
+    STOKE_RETURN_IF_ERROR(WriteCheckpoint());
   }
   return Status::Ok();
+}
+
+Status Trainer::WriteCheckpoint() {
+  if (options_.output_dir.empty()) return Status::Ok();
+  STOKE_ASSIGN_OR_RETURN(std::string bytes, model_->SaveState(step_));
+  return WriteFileAtomically(fs::path(options_.output_dir) / "checkpoint.pt", bytes);
+}
+
+Result<TrainSummary> Trainer::Stop(bool checkpoint) {
+  if (checkpoint) {
+    STOKE_RETURN_IF_ERROR(WriteCheckpoint());
+    spdlog::info("checkpoint written at step {}", step_);
+  }
+  summary_.outcome = TrainOutcome::kStopped;
+  summary_.steps = step_;
+  return summary_;
 }
 
 Status Trainer::Finish(int rank) {
@@ -317,8 +349,12 @@ Status Trainer::Finish(int rank) {
 Result<TrainSummary> Trainer::RunSingle() {
   LocalCommunicator comm;
   while (step_ < total_steps_) {
-    int64_t want = 0;
-    STOKE_RETURN_IF_ERROR(TrainStep(comm, 0, &want));
+    if (StopRequested()) {
+      spdlog::warn("stop requested: stopping at step {} of {}", step_, total_steps_);
+      return Stop(/*checkpoint=*/true);
+    }
+    StepAgreement agreed;
+    STOKE_RETURN_IF_ERROR(TrainStep(comm, 0, &agreed));
     if (step_ % plan_->steps_per_epoch() == 0 || step_ == total_steps_) STOKE_RETURN_IF_ERROR(EndOfEpoch(comm, 0));
   }
   STOKE_RETURN_IF_ERROR(Finish(0));
@@ -341,7 +377,26 @@ Result<TrainSummary> Trainer::RunElastic() {
         return summary_;
       }
     } else {
-      auto r = membership.AwaitGeneration(min_gen, std::chrono::minutes(30));
+      // Waits in slices so that a stop request is noticed while waiting.
+      const auto give_up = Clock::now() + std::chrono::minutes(30);
+      Result<elastic::Membership> r = Err(Status::DeadlineExceeded("no generation includes this worker"));
+      while (!StopRequested()) {
+        r = membership.AwaitGeneration(min_gen, std::chrono::milliseconds(200));
+        if (r.has_value() || r.error().code() != StatusCode::kDeadlineExceeded || Clock::now() >= give_up) break;
+      }
+      if (StopRequested()) {
+        // Between generations nothing is in flight: leave at once. A worker that never trained
+        // (standby) loses nothing; one holding state keeps it in a checkpoint if it was rank 0.
+        (void)membership.RequestLeave();
+        summary_.steps = step_;
+        if (last_rank_ < 0) {
+          spdlog::info("worker {} stopped while on standby: released", membership.worker_id());
+          summary_.outcome = TrainOutcome::kReleased;
+          return summary_;
+        }
+        spdlog::warn("worker {} stopped between generations at step {}", membership.worker_id(), step_);
+        return Stop(/*checkpoint=*/last_rank_ == 0);
+      }
       if (!r.has_value()) {
         summary_.steps = step_;
         if (r.error().code() == StatusCode::kCancelled) return summary_;  // job over
@@ -368,6 +423,7 @@ Result<TrainSummary> Trainer::RunElastic() {
       continue;
     }
     ++summary_.regroups;
+    last_rank_ = m.rank;
     summary_.regroup_ms.push_back(MillisSince(regroup_start));
     spdlog::info("worker {} rank {}/{} generation {} at step {} ({:.0f} ms)", membership.worker_id(), m.rank,
                  m.world_size, gen, step_, summary_.regroup_ms.back());
@@ -384,8 +440,18 @@ Result<TrainSummary> Trainer::RunElastic() {
         if (m.rank == 0) (void)membership.FinishJob("ok");
         return summary_;
       }
-      int64_t want = 0;
-      status = TrainStep(**comm, gen, &want);
+      if (StopRequested() && !leaving_) {
+        // Graceful leave: the coordinator publishes a generation without this worker, all ranks
+        // switch to it after the same step (below), and this worker finds itself released.
+        Status s = membership.RequestLeave();
+        if (!s.ok()) spdlog::warn("worker {} cannot request its leave: {}", membership.worker_id(), s.ToString());
+        leaving_ = true;
+        leave_deadline_ = Clock::now() + options_.leave_timeout;
+        spdlog::info("worker {} asked to stop: leaving the job at step {} (rank {}/{}, generation {})",
+                     membership.worker_id(), step_, m.rank, m.world_size, gen);
+      }
+      StepAgreement agreed;
+      status = TrainStep(**comm, gen, &agreed);
       if (status.ok() && (step_ % plan_->steps_per_epoch() == 0 || step_ == total_steps_)) {
         status = EndOfEpoch(**comm, gen);
       }
@@ -399,9 +465,22 @@ Result<TrainSummary> Trainer::RunElastic() {
         min_gen = gen + 1;
         break;
       }
-      if (want > gen) {
-        target = want;  // every rank saw the same reduced value: all switch after this step
+      if (agreed.leaving == m.world_size) {
+        // Every rank is leaving (the job is being stopped, or its last member leaves): no
+        // generation can follow, so all stop after this same step and rank 0 keeps the state.
+        spdlog::warn("worker {} stopping with all {} rank(s) of generation {} at step {}", membership.worker_id(),
+                     m.world_size, gen, step_);
+        return Stop(/*checkpoint=*/m.rank == 0);
+      }
+      if (agreed.newest_gen > gen) {
+        target = agreed.newest_gen;  // every rank saw the same reduced value: all switch after this step
         break;
+      }
+      if (leaving_ && Clock::now() >= leave_deadline_) {
+        spdlog::warn(
+            "worker {} leave not granted within {} ms (the job cannot shrink below its minimum); stopping at step {}",
+            membership.worker_id(), options_.leave_timeout.count(), step_);
+        return Stop(/*checkpoint=*/m.world_size == 1 && m.rank == 0);
       }
     }
   }

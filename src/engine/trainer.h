@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <limits>
 #include <vector>
@@ -17,11 +18,15 @@ struct TrainerDeps {
   elastic::KvStore* job_store = nullptr;
   elastic::MembershipClient* membership = nullptr;
   GlooOptions gloo;
+  // Set asynchronously (a SIGTERM handler) to ask this worker to stop; read at step boundaries.
+  const std::atomic<bool>* stop = nullptr;
 };
 
 enum class TrainOutcome {
   kFinished,  // the job reached its last step (or ended while this worker was on standby)
-  kReleased,  // a shrink left this worker out; it exits while the others go on
+  kReleased,  // a shrink or its own granted leave left this worker out; it exits while the others go on
+  kStopped,   // told to stop (TrainerDeps::stop) and not released: the job cannot go on without it, or
+              // it is not elastic. Rank 0 of a group that stops wrote checkpoint.pt at the step reached.
 };
 
 struct TrainSummary {
@@ -41,6 +46,7 @@ struct TrainSummary {
 // (src/elastic/README.md): it trains in whatever generation includes this worker, switches
 // generations only at step boundaries, and survives peers joining, leaving and dying.
 // Rank 0 writes metrics.jsonl, checkpoint.pt (every epoch) and the final model.pt.
+// When deps.stop is set it leaves gracefully at a step boundary (src/engine/README.md).
 Result<TrainSummary> Train(const TrainOptions& options, const TrainerDeps& deps);
 
 }  // namespace stoke::engine

@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
@@ -62,6 +63,22 @@ int Fail(const Status& s) {
   return 1;
 }
 
+// SIGTERM / SIGINT: leave the job at the next step boundary. The handler only sets the flag.
+std::atomic<bool> g_stop_requested{false};
+static_assert(std::atomic<bool>::is_always_lock_free, "the signal handler needs a lock-free flag");
+constexpr int kExitStopped = 143;  // 128 + SIGTERM: stopped before the end, not released
+
+void OnStopSignal(int) { g_stop_requested.store(true); }
+
+void InstallStopHandler() {
+  struct sigaction action {};
+  action.sa_handler = OnStopSignal;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESTART;
+  ::sigaction(SIGTERM, &action, nullptr);
+  ::sigaction(SIGINT, &action, nullptr);
+}
+
 struct TrainFlags {
   engine::TrainOptions o;
   std::string loss = "cross_entropy", optimizer = "sgd", schedule = "constant";
@@ -69,6 +86,7 @@ struct TrainFlags {
   int64_t collective_timeout_ms = 10000;
   std::string store, job_prefix, gloo_host = "127.0.0.1";
   int64_t heartbeat_ms = 300;
+  int64_t leave_timeout_ms = 5000;
 };
 
 void AddTrainFlags(CLI::App& app, TrainFlags& f) {
@@ -113,6 +131,8 @@ void AddTrainFlags(CLI::App& app, TrainFlags& f) {
   app.add_option("--job-prefix", f.job_prefix, "elastic: key prefix of this job in the store");
   app.add_option("--gloo-host", f.gloo_host, "elastic: address this worker's Gloo device binds to");
   app.add_option("--heartbeat-ms", f.heartbeat_ms);
+  app.add_option("--leave-timeout-ms", f.leave_timeout_ms,
+                 "elastic: on SIGTERM, stop anyway when the job does not release this worker within this time");
 }
 
 int RunTrain(TrainFlags& f) {
@@ -127,8 +147,10 @@ int RunTrain(TrainFlags& f) {
   f.o.lr.kind = *schedule;
   f.o.bucket_bytes = static_cast<int64_t>(f.bucket_mb * (1 << 20));
   f.o.collective_timeout = std::chrono::milliseconds(f.collective_timeout_ms);
+  f.o.leave_timeout = std::chrono::milliseconds(f.leave_timeout_ms);
 
   engine::TrainerDeps deps;
+  deps.stop = &g_stop_requested;
   std::unique_ptr<elastic::KvStore> store;
   std::unique_ptr<elastic::PrefixKvStore> job;
   std::unique_ptr<elastic::MembershipClient> membership;
@@ -152,7 +174,8 @@ int RunTrain(TrainFlags& f) {
   if (membership) (void)membership->Leave();
   if (!summary.has_value()) return Fail(summary.error());
   const bool released = summary->outcome == engine::TrainOutcome::kReleased;
-  nlohmann::json out{{"outcome", released ? "released" : "finished"},
+  const bool stopped = summary->outcome == engine::TrainOutcome::kStopped;
+  nlohmann::json out{{"outcome", stopped ? "stopped" : released ? "released" : "finished"},
                      {"steps", summary->steps},
                      {"steps_trained_here", summary->steps_trained_here},
                      {"regroups", summary->regroups},
@@ -162,6 +185,10 @@ int RunTrain(TrainFlags& f) {
                      {"train_seconds", summary->train_seconds},
                      {"regroup_ms", summary->regroup_ms}};
   std::cout << out.dump() << std::endl;
+  if (stopped) {
+    spdlog::warn("stopped at step {} without being released (exit {})", summary->steps, kExitStopped);
+    return kExitStopped;
+  }
   return 0;
 }
 
@@ -211,7 +238,10 @@ int main(int argc, char** argv) {
   scale_cmd->add_option("--target", scale_target)->required();
 
   CLI11_PARSE(app, argc, argv);
-  if (train_cmd->parsed()) return RunTrain(train);
+  if (train_cmd->parsed()) {
+    InstallStopHandler();
+    return RunTrain(train);
+  }
   if (rdzv_cmd->parsed()) return RunRendezvous(port, host, rdzv, initial_target);
   if (scale_cmd->parsed()) {
     auto store = OpenStore(scale_store, 10s);

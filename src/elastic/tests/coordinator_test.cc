@@ -127,6 +127,50 @@ TEST(CoordinatorTest, LeaveShrinksAndStandbyFillsUpToTarget) {
   EXPECT_EQ(gen->members, (Ids{1, 2}));
 }
 
+TEST(CoordinatorTest, LeaveOfAMemberIsPublishedAtOnceWithoutIt) {
+  Coordinator c(Options());
+  for (int id = 0; id < 3; ++id) c.OnWorkerJoined(id, 0);
+  ASSERT_EQ(c.Tick(300)->members, (Ids{0, 1, 2}));
+  c.OnWorkerLeft(0);  // rank 0 leaves: the survivors keep their order, worker 1 becomes rank 0
+  auto gen = c.Tick(301);
+  ASSERT_TRUE(gen.has_value());
+  EXPECT_EQ(gen->number, 2);
+  EXPECT_EQ(gen->members, (Ids{1, 2}));
+  EXPECT_EQ(c.LiveWorkers(), (Ids{1, 2}));
+}
+
+TEST(CoordinatorTest, LeaveIsNotGrantedBelowMinWorkers) {
+  CoordinatorOptions o = Options();
+  o.min_workers = 2;
+  Coordinator c(o);
+  c.OnWorkerJoined(0, 0);
+  c.OnWorkerJoined(1, 0);
+  ASSERT_EQ(c.Tick(300)->members, (Ids{0, 1}));
+  c.OnWorkerLeft(1);
+  EXPECT_FALSE(c.Tick(400).has_value());
+}
+
+TEST(CoordinatorTest, LeaveNeverHandsTheJobToWorkersWithoutItsState) {
+  // Worker 0 alone holds the trained state; standby 1 would start from scratch.
+  Coordinator c(Options());
+  c.OnScaleRequest(1);
+  c.OnWorkerJoined(0, 0);
+  c.OnWorkerJoined(1, 0);
+  ASSERT_EQ(c.Tick(300)->members, (Ids{0}));
+  c.OnWorkerLeft(0);
+  for (int t = 400; t <= 900; t += 100) {
+    c.OnHeartbeat(1, t, t);
+    EXPECT_FALSE(c.Tick(t).has_value()) << t;
+  }
+  // Every member leaving at once (the job is being stopped): nothing to publish either.
+  Coordinator all(Options());
+  for (int id = 0; id < 2; ++id) all.OnWorkerJoined(id, 0);
+  ASSERT_EQ(all.Tick(300)->members, (Ids{0, 1}));
+  all.OnWorkerLeft(0);
+  all.OnWorkerLeft(1);
+  EXPECT_FALSE(all.Tick(400).has_value());
+}
+
 TEST(CoordinatorTest, NoGenerationBelowMinWorkers) {
   CoordinatorOptions o = Options();
   o.min_workers = 2;
