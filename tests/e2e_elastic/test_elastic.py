@@ -106,7 +106,7 @@ def test_trains_to_completion_and_reports_metrics(server, problem):
     job = r.json()
     assert job["type"] == "elastic" and job["workers"] == {"min": 1, "max": 2, "min_wait_s": 120}
     final = client.wait_state(job["id"], timeout_s=120)
-    assert final["state"] == "COMPLETED", (final, client.logs(final["id"]).text[-3000:])
+    assert final["state"] == "COMPLETED", (final, client.logs(final["id"])[-3000:])
     accuracy = metric_values(client, job["id"], "val_accuracy")
     assert accuracy and accuracy[-1] > 0.9, accuracy
     assert metric_values(client, job["id"], "train_loss")
@@ -198,3 +198,45 @@ def test_hpo_experiment_with_elastic_trials(server, problem):
         assert job["train"]["lr"] == t["params"]["lr"] and job["train"]["optimizer"] == t["params"]["optimizer"]
         assert t["value"] is not None
     assert exp["best"]["value"] == max(t["value"] for t in trials)
+
+
+def test_a_killed_worker_is_replaced_and_the_job_finishes(server, problem):
+    client = server.client()
+    r = upload_spec(client, elastic_spec({"min": 1, "max": 2}, epochs=150), problem)
+    assert r.status == 201, r.text
+    job_id = r.json()["id"]
+    job = wait_until(running_workers(client, job_id, 2), 60, "2 workers")
+    wait_until(lambda: 2 in metric_values(client, job_id, "world"), 60, "a step at world size 2")
+    pids = worker_pids(job)
+    victim_sup, victim = list(pids.items())[-1]
+    os.kill(victim, 9)
+    # The survivor carries on; the scheduler starts a replacement in the freed slot.
+    job = wait_until(lambda: (lambda j: j if len(j.get("worker_processes", [])) == 2 and
+                              victim_sup not in [w["pid"] for w in j["worker_processes"]] else None)(client.job(job_id)),
+                     60, "a replacement worker")
+    survivor_sup = [s for s in pids if s != victim_sup][0]
+    assert worker_pids(job).get(survivor_sup) == pids[survivor_sup]
+    final = client.wait_state(job_id, timeout_s=180)
+    assert final["state"] == "COMPLETED", (final, client.logs(job_id)[-3000:])
+    log = client.logs(job_id)
+    assert "failed" in log or "lost" in log, log[-3000:]
+
+
+def test_server_restart_resumes_the_job_from_its_checkpoint(problem):
+    from harness import StokeServer
+    with StokeServer(cpu_slots=2) as srv:
+        client = srv.client()
+        r = upload_spec(client, elastic_spec({"min": 1, "max": 2}, epochs=300), problem)
+        assert r.status == 201, r.text
+        job_id = r.json()["id"]
+        wait_until(lambda: len(metric_values(client, job_id, "epoch")) >= 3, 90, "three epochs (checkpoints)")
+        srv.kill9()
+        srv.start(port=srv.port)
+        client = srv.client()
+        job = wait_until(lambda: (lambda j: j if j["state"] == "RUNNING" else None)(client.job(job_id)), 60,
+                         "the job to run again")
+        assert "checkpoint" in job["reason"], job
+        final = client.wait_state(job_id, timeout_s=240)
+        assert final["state"] == "COMPLETED", (final, client.logs(job_id)[-3000:])
+        log = client.logs(job_id)
+        assert "resumed from" in log, log[-3000:]
