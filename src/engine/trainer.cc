@@ -81,6 +81,8 @@ class Trainer {
   Result<TrainSummary> Stop(bool checkpoint);
   Status Finish(int rank);
   void WriteMetrics(const nlohmann::json& line);
+  // Rank 0's per-step line (loss, lr, world, samples/s), throttled.
+  void WriteStepMetrics(double loss, double lr, int64_t batch, int world);
   void Audit(const std::string& line);
 
   const TrainOptions options_;
@@ -94,6 +96,8 @@ class Trainer {
   int last_rank_ = -1;      // rank in the newest generation this worker trained in
   bool leaving_ = false;    // asked the coordinator to leave; trains on until released
   Clock::time_point leave_deadline_;
+  Clock::time_point window_start_{};  // per-step metrics window
+  int64_t window_samples_ = 0;
   double epoch_loss_sum_ = 0;
   int64_t epoch_loss_steps_ = 0;
   TrainSummary summary_;
@@ -242,15 +246,35 @@ Status Trainer::TrainStep(Communicator& comm, int64_t gen, StepAgreement* agreed
       }
     }
   }
-  STOKE_RETURN_IF_ERROR(model_->OptimizerStep(LearningRate(options_.lr, step, total_steps_)));
+  const double lr = LearningRate(options_.lr, step, total_steps_);
+  STOKE_RETURN_IF_ERROR(model_->OptimizerStep(lr));
   ++step_;
   has_state_ = true;
   ++summary_.steps_trained_here;
   epoch_loss_sum_ += global_loss;
   ++epoch_loss_steps_;
+  if (rank == 0) WriteStepMetrics(global_loss, lr, batch, world);
   if (audit_) Audit("K " + std::to_string(gen) + " " + std::to_string(step));
   *agreed = {.newest_gen = newest, .leaving = leaving};
   return Status::Ok();
+}
+
+void Trainer::WriteStepMetrics(double loss, double lr, int64_t batch, int world) {
+  // Every step would be thousands of lines a second for small models: at most one line per
+  // kStepMetricsPeriod, plus the last step, each with the samples/s over its window.
+  constexpr auto kStepMetricsPeriod = std::chrono::milliseconds(100);
+  const auto now = Clock::now();
+  window_samples_ += batch;
+  if (window_start_ == Clock::time_point{}) window_start_ = now;
+  if (now - window_start_ < kStepMetricsPeriod && step_ < total_steps_) return;
+  const double seconds = std::chrono::duration<double>(now - window_start_).count();
+  WriteMetrics({{"step", step_},
+                {"loss", loss},
+                {"lr", lr},
+                {"world", world},
+                {"samples_per_s", seconds > 0 ? static_cast<double>(window_samples_) / seconds : 0.0}});
+  window_start_ = now;
+  window_samples_ = 0;
 }
 
 Status Trainer::SyncState(Communicator& comm) {

@@ -109,7 +109,8 @@ def test_trains_to_completion_and_reports_metrics(server, problem):
     assert final["state"] == "COMPLETED", (final, client.logs(final["id"])[-3000:])
     accuracy = metric_values(client, job["id"], "val_accuracy")
     assert accuracy and accuracy[-1] > 0.9, accuracy
-    assert metric_values(client, job["id"], "train_loss")
+    for name in ("train_loss", "loss", "lr", "samples_per_s", "world", "val_loss"):
+        assert metric_values(client, job["id"], name), name
     result = client.get(f"jobs/{job['id']}/result")
     assert result.status == 200
     with tarfile.open(fileobj=io.BytesIO(result.body), mode="r:gz") as tar:

@@ -16,10 +16,11 @@ namespace {
 
 using testing::TempDir;
 
-int CountLines(const std::string& path) {
+// Lines of `path` that contain `needle`.
+int CountLines(const std::string& path, const std::string& needle) {
   std::ifstream in(path);
   int n = 0;
-  for (std::string line; std::getline(in, line);) ++n;
+  for (std::string line; std::getline(in, line);) n += line.find(needle) != std::string::npos ? 1 : 0;
   return n;
 }
 
@@ -149,7 +150,10 @@ TEST(TrainerTest, SingleProcessLearnsAndWritesOutputs) {
   ASSERT_TRUE(summary.has_value()) << summary.error().ToString();
   EXPECT_EQ(summary->steps, 5 * 10);
   EXPECT_GE(summary->val_accuracy, 0.75);  // overlapping classes: well above chance (0.33)
-  EXPECT_EQ(CountLines(o.output_dir + "/metrics.jsonl"), 5);
+  EXPECT_EQ(CountLines(o.output_dir + "/metrics.jsonl", "\"epoch\""), 5);
+  // Per-step lines (throttled), the last step always among them.
+  EXPECT_GE(CountLines(o.output_dir + "/metrics.jsonl", "\"samples_per_s\""), 1);
+  EXPECT_EQ(CountLines(o.output_dir + "/metrics.jsonl", "\"step\":50,\"world\""), 1);
   // The final model is plain TorchScript with the trained weights.
   auto trained = testing::FlatParameters(o.output_dir + "/model.pt");
   auto initial = testing::FlatParameters(o.model_path);
