@@ -1,16 +1,26 @@
 // One job: details, state timeline, kill / result download / delete, live logs (follow) and metric charts
 // (one chart per metric family, e.g. loss + val_loss; drag to zoom, which re-fetches that step range).
+// Elastic training jobs add their workers (live), the train options and a Scale control.
 import { api, download, request, streamEvents } from '../api.js';
 import { alignSeries, lineChart } from '../charts.js';
-import { badge, clear, h, toast } from '../dom.js';
+import { badge, clear, h, toast, uid } from '../dom.js';
 import { elapsed, fmtBytes, fmtDuration, fmtTime, kFinalStates } from '../format.js';
 
 const kMaxLogChars = 2_000_000;
 const kChartPoints = 1000;
 
-// loss, val_loss -> "loss"; acc, val_acc -> "acc": series of one family share a chart.
+// loss, val_loss -> "loss"; acc, val_acc -> "acc": series of one family share a chart. A rate keeps its
+// unit: samples_per_s -> "samples_per_s" (not "s").
 export function metricFamily(name) {
+  const rate = /(?:^|[_/.])([^_/.]+_per_[^_/.]+)$/.exec(name);
+  if (rate) return rate[1];
   return name.split(/[_/.]/).filter(Boolean).pop() || name;
+}
+
+// Chart titles for the families the training engine reports; anything else is titled by its family.
+const kFamilyTitles = { world: 'world size (workers)', samples_per_s: 'samples / s', lr: 'learning rate' };
+export function familyTitle(family) {
+  return kFamilyTitles[family] || family;
 }
 
 function timeline(job) {
@@ -44,13 +54,48 @@ function commandView(argv) {
   return h('details', {}, h('summary', { class: 'mono' }, `${text.slice(0, 120)}…`), h('pre', { class: 'mono', style: 'white-space:pre-wrap;margin:4px 0 0' }, argv.join('\n')));
 }
 
+// "2 running (min 1, max 2)", plus how many are leaving (scaled down, at their next step boundary).
+export function workersSummary(job) {
+  const procs = job.worker_processes || [];
+  const running = procs.filter((p) => !p.leaving).length;
+  const leaving = procs.length - running;
+  const w = job.workers || {};
+  return `${running} running${leaving ? `, ${leaving} leaving` : ''} (min ${w.min ?? 1}, max ${w.max ?? 1})`;
+}
+
+function workersView(job) {
+  const procs = job.worker_processes || [];
+  const summary = h('span', { id: 'workers-summary' }, workersSummary(job));
+  if (kFinalStates.has(job.state) || !procs.length) return summary;
+  const list = h('ul', { class: 'workers', id: 'worker-list', 'aria-label': 'Worker processes' },
+    ...procs.map((p) => h('li', { class: p.leaving ? 'leaving' : '', dataset: { index: String(p.index), pid: String(p.pid) } },
+      h('span', { class: 'mono' }, `#${p.index}`), ` pid ${p.pid}`,
+      (p.cpus || []).length ? ` · cpus ${p.cpus.join(',')}` : '',
+      (p.gpus || []).length ? ` · gpus ${p.gpus.join(',')}` : '',
+      p.leaving ? h('span', { class: 'muted' }, ' · leaving') : null)));
+  return [summary, list];
+}
+
+// The train options as "key value" pairs (model, data, batch, lr, ...).
+function trainView(train) {
+  const entries = Object.entries(train || {});
+  if (!entries.length) return '—';
+  return h('span', { class: 'mono', id: 'train-options' },
+    entries.map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : v}`).join('  '));
+}
+
 function details(job) {
   const r = job.resources || {};
   const alloc = job.allocation || {};
+  const elastic = job.type === 'elastic';
   const rows = [
     ['User', job.user],
-    ['Command', commandView(job.argv || [])],
-    ['Resources', `${r.cpus ?? 1} CPU, ${r.gpus ?? 0} GPU${r.memory ? `, ${fmtBytes(r.memory)}` : ''}`],
+    ...(elastic
+      ? [['Workers', workersView(job)], ['Training', trainView(job.train)],
+        ['Worker flags', h('details', {}, h('summary', {}, 'stoke-worker train …'),
+          h('pre', { class: 'mono', style: 'white-space:pre-wrap;margin:4px 0 0' }, (job.argv || []).join(' ')))]]
+      : [['Command', commandView(job.argv || [])]]),
+    ['Resources', `${r.cpus ?? 1} CPU, ${r.gpus ?? 0} GPU${r.memory ? `, ${fmtBytes(r.memory)}` : ''}${elastic ? ' per worker' : ''}`],
     ['Allocation', `${(alloc.cpus || []).length ? `cpus ${alloc.cpus.join(',')}` : '—'}${(alloc.gpus || []).length ? `; gpus ${alloc.gpus.join(',')}` : ''}`],
     ['Priority', String(job.priority ?? 0)],
     ['Exit code', job.exit_code ?? '—'],
@@ -74,6 +119,44 @@ export async function render(main, { args }, ctx) {
   const tgzBtn = h('button', { type: 'button', class: 'btn', id: 'download-tgz' }, 'Download result (.tar.gz)');
   const zipBtn = h('button', { type: 'button', class: 'btn', id: 'download-zip' }, '.zip');
 
+  // Scale (elastic jobs while they run): forces the number of workers, 1..workers.max.
+  const scaleErrId = uid('err');
+  const scaleInput = h('input', { type: 'number', id: 'scale-workers', name: 'workers', min: 1, step: 1, required: true,
+    style: 'width:90px', 'aria-describedby': `scale-help ${scaleErrId}` });
+  const scaleError = h('span', { class: 'field-error', id: scaleErrId, role: 'alert' });
+  const scaleBtn = h('button', { type: 'submit', class: 'btn btn-small', id: 'scale' }, 'Scale');
+  const scaleForm = h('form', { class: 'row scale-form', id: 'scale-form', 'aria-label': 'Scale workers', novalidate: true },
+    h('label', { for: 'scale-workers' }, 'Workers', scaleInput), scaleBtn,
+    h('span', { class: 'legend-note', id: 'scale-help' }, 'Sets the number of workers; leaving workers stop at their next step.'),
+    scaleError);
+  const setScaleError = (message) => {
+    scaleError.textContent = message;
+    if (message) scaleInput.setAttribute('aria-invalid', 'true');
+    else scaleInput.removeAttribute('aria-invalid');
+  };
+  scaleForm.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    setScaleError('');
+    const max = job.workers?.max ?? 1;
+    const n = Number(scaleInput.value);
+    if (scaleInput.value === '' || !Number.isInteger(n) || n < 1 || n > max) {
+      setScaleError(`Enter a whole number from 1 to ${max}.`);
+      scaleInput.focus();
+      return;
+    }
+    scaleBtn.disabled = true;
+    try {
+      job = await api(`/jobs/${id}/scale`, { method: 'POST', body: { workers: n }, signal: ctx.signal });
+      toast(`Scaling job ${id} to ${n} worker${n === 1 ? '' : 's'}`);
+      paint();
+    } catch (e) {
+      if (e.name === 'AbortError') return;
+      setScaleError(e.message);
+      toast(`Scale failed: ${e.message}`, 'error');
+      scaleInput.focus();
+    } finally { scaleBtn.disabled = false; }
+  });
+
   const paint = () => {
     clear(title).append(`${job.name}`, h('span', { class: 'muted' }, `#${job.id}`), badge(job.state));
     title.querySelector('.badge').id = 'job-state';
@@ -82,6 +165,15 @@ export async function render(main, { args }, ctx) {
     const done = kFinalStates.has(job.state);
     killBtn.hidden = done;
     delBtn.hidden = !done;
+    const scalable = job.type === 'elastic' && !done;
+    scaleForm.hidden = !scalable;
+    if (scalable) {
+      scaleInput.max = String(job.workers?.max ?? 1);
+      // Starts at the current size; never overwrites what the user is typing.
+      if (scaleInput.value === '' && document.activeElement !== scaleInput) {
+        scaleInput.value = String(Math.max(1, (job.worker_processes || []).filter((p) => !p.leaving).length));
+      }
+    }
   };
 
   killBtn.addEventListener('click', async () => {
@@ -151,7 +243,7 @@ export async function render(main, { args }, ctx) {
       } else {
         const cell = h('div', { class: 'panel', style: 'margin:0' });
         chartsBox.append(cell);
-        charts.set(family, lineChart(cell, { key, title: family, series: defs, data, sync: `job-${id}`, onZoom: zoom }));
+        charts.set(family, lineChart(cell, { key, title: familyTitle(family), series: defs, data, sync: `job-${id}`, onZoom: zoom }));
       }
       charts.get(family).element.dataset.total = String(total);
     }
@@ -205,7 +297,7 @@ export async function render(main, { args }, ctx) {
     h('div', { class: 'row', style: 'margin-bottom:14px' }, killBtn, tgzBtn, zipBtn, delBtn,
       h('a', { class: 'btn', href: '#/jobs' }, 'All jobs')),
     h('div', { class: 'grid2' },
-      h('section', { class: 'panel', 'aria-labelledby': 'h-details' }, h('h2', { id: 'h-details' }, 'Details'), detailsBox),
+      h('section', { class: 'panel', 'aria-labelledby': 'h-details' }, h('h2', { id: 'h-details' }, 'Details'), detailsBox, scaleForm),
       h('section', { class: 'panel', 'aria-labelledby': 'h-timeline' }, h('h2', { id: 'h-timeline' }, 'State timeline'), timelineBox)),
     h('section', { class: 'panel', 'aria-labelledby': 'h-metrics' }, h('h2', { id: 'h-metrics' }, 'Metrics'), rangeForm,
       h('div', { style: 'height:10px' }), chartsBox),
