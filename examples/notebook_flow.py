@@ -101,8 +101,9 @@ print("code directory:", sorted(os.listdir(code)))
 
 # %% [markdown]
 # ## 2. Train once
-# With elastic training (`client.train`) the engine trains the TorchScript model on 1..N workers;
-# until the server runs elastic jobs, the same model trains as a command job.
+# Elastic training (`client.train`): Stoke's engine trains the TorchScript model on 1..2 workers (it
+# grows into idle slots and gives them back to higher-priority work without stopping). A server built
+# without libtorch cannot; the same model then trains as a plain command job.
 
 # %%
 train_job = None
@@ -112,7 +113,7 @@ try:
     train_job = client.train(torch_model, os.path.join(code, "train.npz"), val=os.path.join(code, "val.npz"),
                              workers=(1, 2), global_batch=64, epochs=EPOCHS, optimizer="adam", lr=0.003,
                              name="digits-elastic")
-except stoke.NotSupportedByServer as e:
+except (stoke.NotSupportedByServer, stoke.FailedPrecondition) as e:
     note("elastic training", e)
 if train_job is None:
     train_job = client.submit(["/usr/bin/python3", "train.py"], code_dir=code, name="digits-train", cpus=2,

@@ -22,7 +22,8 @@ def test_notebook_flow_quick(server, tmp_path):
                          capture_output=True, text=True, timeout=240, env=env)
     out = run.stdout + run.stderr
     assert run.returncode == 0, out
-    assert "epoch 3:" in out
+    # The elastic training job's workers log each epoch: "epoch 2 step 69 world 2 ... val_acc 0.95".
+    assert re.search(r"epoch \d+ step \d+ world \d", out), out
     found = re.search(r"accuracy of job (\d+)'s model on 64 held-out digits: ([0-9.]+)", out)
     assert found, out
     assert float(found.group(2)) >= 0.8, out
