@@ -9,6 +9,7 @@
 
 #include "cli/api_client.h"
 #include "cli/client_commands.h"
+#include "cli/submit_request.h"
 #include "common/status.h"
 
 // Helpers shared by the command files. Not part of the public interface of stoke_cli.
@@ -57,6 +58,10 @@ std::string FormatExit(const nlohmann::json& job);
 std::string Age(const ClientEnvironment& env, const nlohmann::json& doc, const char* key);
 // Shell-like rendering of argv for display ('quoted' when needed).
 std::string JoinArgv(const nlohmann::json& argv);
+
+// --gpus, --cpus, --mem, --priority, --env, --max-runtime and --wait; `per` qualifies the resource
+// flags' help (" per worker" for elastic jobs).
+void AddCommonJobFlags(CLI::App& cmd, SubmitOptions& options, const std::string& per);
 
 // After a job was submitted: prints its id (or its JSON); with `wait`, follows it to its end
 // with a progress line and ends the command with the job's exit code.

@@ -87,17 +87,11 @@ void AddSubmit(CLI::App& app, EnvPtr env) {
   auto flags = std::make_shared<SubmitFlags>();
   CLI::App* cmd = app.add_subcommand("submit", "Submit a command job: stoke submit [flags] -- CMD ARGS...");
   SubmitOptions& o = flags->options;
-  cmd->add_option("--gpus", o.gpus, "GPUs to allocate");
-  cmd->add_option("--cpus", o.cpus, "CPU slots to allocate");
-  cmd->add_option("--mem", o.memory, "memory limit: bytes or K/M/G/T (powers of 1024), e.g. 4G");
-  cmd->add_option("--priority", o.priority, "-1000..1000, higher runs first");
+  AddCommonJobFlags(*cmd, o, "");
   cmd->add_option("--name", o.name, "job name (default: the command's basename)");
-  cmd->add_option("--env", o.env, "KEY=VALUE for the job's environment (repeatable)")->allow_extra_args(false);
   cmd->add_option("--dir", o.code_dir, "code directory, packed (tar.gz) and unpacked as the job's working dir");
   cmd->add_option("--workdir", o.working_dir, "server-side working directory (absolute path)");
-  cmd->add_option("--max-runtime", o.max_runtime_s, "kill the job after this many seconds");
   cmd->add_option("--hparams", o.hparams, "hyperparameters: a JSON object, or @file.json");
-  cmd->add_flag("--wait", o.wait, "wait for the job to end; exit with its exit code");
   cmd->add_option("command", o.argv, "the command and its arguments (after --)");
   AddConnectionFlags(*cmd, flags->connection);
   cmd->callback([flags, env] {
@@ -121,6 +115,16 @@ void AddSubmit(CLI::App& app, EnvPtr env) {
 }
 
 }  // namespace
+
+void AddCommonJobFlags(CLI::App& cmd, SubmitOptions& o, const std::string& per) {
+  cmd.add_option("--gpus", o.gpus, "GPUs to allocate" + per);
+  cmd.add_option("--cpus", o.cpus, "CPU slots to allocate" + per);
+  cmd.add_option("--mem", o.memory, "memory limit" + per + ": bytes or K/M/G/T (powers of 1024), e.g. 4G");
+  cmd.add_option("--priority", o.priority, "-1000..1000, higher runs first");
+  cmd.add_option("--env", o.env, "KEY=VALUE for the environment (repeatable)")->allow_extra_args(false);
+  cmd.add_option("--max-runtime", o.max_runtime_s, "kill the job after this many seconds");
+  cmd.add_flag("--wait", o.wait, "wait for the job to end; exit with its exit code");
+}
 
 void ReportSubmitted(const ClientEnvironment& e, const ApiClient& client, const ConnectionFlags& connection,
                      const json& job, bool wait) {

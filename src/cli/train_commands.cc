@@ -68,15 +68,9 @@ void AddTrain(CLI::App& app, EnvPtr env) {
   cmd->add_option("--set", o.set, "any other training option KEY=VALUE (docs/api.md), repeatable")
       ->allow_extra_args(false);
   SubmitOptions& j = o.job;
-  cmd->add_option("--cpus", j.cpus, "CPU slots per worker");
-  cmd->add_option("--gpus", j.gpus, "GPUs per worker");
-  cmd->add_option("--mem", j.memory, "memory limit per worker, e.g. 4G");
-  cmd->add_option("--priority", j.priority, "-1000..1000, higher runs first");
+  AddCommonJobFlags(*cmd, j, " per worker");
   cmd->add_option("--name", j.name, "job name (default: train-<model file>)");
-  cmd->add_option("--env", j.env, "KEY=VALUE for the workers' environment (repeatable)")->allow_extra_args(false);
   cmd->add_option("--dir", j.code_dir, "upload this directory; MODEL, --data and --val are paths inside it");
-  cmd->add_option("--max-runtime", j.max_runtime_s, "kill the job after this many seconds");
-  cmd->add_flag("--wait", j.wait, "wait for the job to end; exit with its exit code");
   AddConnectionFlags(*cmd, flags->connection);
   cmd->callback([flags, env] {
     const ClientEnvironment& e = *env;

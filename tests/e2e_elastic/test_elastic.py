@@ -58,13 +58,19 @@ def running_workers(client, job_id, n):
     return check
 
 
-def test_shrinks_for_higher_priority_work_and_grows_back_with_survivors_untouched(server, problem):
-    client = server.client()
-    r = upload_spec(client, elastic_spec({"min": 1, "max": 3}, epochs=400), problem)
+def start_training(client, problem, workers, epochs):
+    """Submits an elastic job that may grow to `workers` and waits until it trains at that size."""
+    r = upload_spec(client, elastic_spec({"min": 1, "max": workers}, epochs=epochs), problem)
     assert r.status == 201, r.text
     job_id = r.json()["id"]
-    job = wait_until(running_workers(client, job_id, 3), 60, "3 workers")
-    wait_until(lambda: 3 in metric_values(client, job_id, "world"), 60, "a step at world size 3")
+    job = wait_until(running_workers(client, job_id, workers), 60, f"{workers} workers")
+    wait_until(lambda: workers in metric_values(client, job_id, "world"), 60, f"a step at world size {workers}")
+    return job_id, job
+
+
+def test_shrinks_for_higher_priority_work_and_grows_back_with_survivors_untouched(server, problem):
+    client = server.client()
+    job_id, job = start_training(client, problem, 3, epochs=400)
     before = worker_pids(job)
     assert all(before.values()), before
     first = [w["pid"] for w in job["worker_processes"]]
@@ -203,11 +209,7 @@ def test_hpo_experiment_with_elastic_trials(server, problem):
 
 def test_a_killed_worker_is_replaced_and_the_job_finishes(server, problem):
     client = server.client()
-    r = upload_spec(client, elastic_spec({"min": 1, "max": 2}, epochs=150), problem)
-    assert r.status == 201, r.text
-    job_id = r.json()["id"]
-    job = wait_until(running_workers(client, job_id, 2), 60, "2 workers")
-    wait_until(lambda: 2 in metric_values(client, job_id, "world"), 60, "a step at world size 2")
+    job_id, job = start_training(client, problem, 2, epochs=150)
     pids = worker_pids(job)
     victim_sup, victim = list(pids.items())[-1]
     os.kill(victim, 9)
