@@ -41,10 +41,17 @@ const std::vector<Framework>& Frameworks() {
        {"Runs --numWorker ranks of --model-main on this host with MASTER_ADDR, MASTER_PORT, WORLD_SIZE and RANK set",
         "(torch.distributed env:// rendezvous; Gloo on CPU, NCCL on GPU). The job fails when any rank fails."}},
       {"edtPyTorch", "ElasticPyTorchTrain", "distributed", true, true, "PyTorch",
-       {"Elastic distributed training: runs like distPyTorch with a fixed worker count (--numWorker or",
-        "--edt-options maxWorkers=N) until Stoke's elastic engine is wired in to the WMLA layer."}},
+       {"Runs --model-main like distPyTorch with a fixed worker count (--numWorker or --edt-options",
+        "maxWorkers=N). WMLA's Python EDT API (FabricModel) is not provided; Stoke's elastic engine trains",
+        "TorchScript models as jobs of type \"elastic\" (stoke train), which grow and shrink while running."}},
   };
   return *list;
+}
+
+// What an edtPyTorch exec is told: how it runs here, and where real elastic training is.
+std::string EdtWarning() {
+  return "edtPyTorch runs like distPyTorch with a fixed number of workers: WMLA's Python EDT API (FabricModel) is "
+         "not provided; for elastic training submit a Stoke job of type \"elastic\" (stoke train)";
 }
 
 const Framework* FindFramework(const std::string& name) {
@@ -305,8 +312,7 @@ Result<ExecPlan> PlanExec(const WmlaContext& ctx, const ExecArgs& in, const Stag
     warnings.push_back("this pool has no GPUs: the workers run on CPU (--workerDeviceType gpu would be refused)");
   }
   if (fw->elastic) {
-    warnings.push_back("edtPyTorch runs like distPyTorch with a fixed number of workers (" +
-                       std::to_string(plan.num_worker) + ") until Stoke's elastic engine is wired in");
+    warnings.push_back(EdtWarning() + " (" + std::to_string(plan.num_worker) + " workers)");
   }
   for (size_t i = 0; i < warnings.size(); ++i) plan.warning += (i ? "; " : "") + warnings[i];
 
@@ -387,8 +393,7 @@ json ExecToJson(const Job& job) {
               {"reason", job.reason},
               {"stokeJobId", job.id}};
   if (framework == "edtPyTorch") {
-    out["warning"] = "edtPyTorch runs like distPyTorch with a fixed number of workers until Stoke's elastic engine is "
-                     "wired in";
+    out["warning"] = EdtWarning();
   }
   return out;
 }
