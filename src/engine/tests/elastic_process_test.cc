@@ -377,13 +377,13 @@ TEST_F(ElasticProcessTest, SigtermToEveryWorkerStopsTheJobWithACheckpoint) {
   for (pid_t pid : pids) ::kill(pid, SIGTERM);
   int stopped = 0;
   for (pid_t pid : pids) {
-    const int code = WaitExit(pid, 8s);
+    const int code = WaitExit(pid, 15s);
     EXPECT_TRUE(code == 143 || code == 0) << code << "\n" << Log(pid);  // 0: released on the way
     if (code == 143) ++stopped;
   }
   const double seconds = std::chrono::duration<double>(Clock::now() - signalled).count();
   std::cout << "all workers gone " << seconds << " s after SIGTERM" << std::endl;
-  EXPECT_LT(seconds, 5.0);
+  EXPECT_LT(seconds, 10.0);  // typically 0.5 s; loose for a loaded 2-core CI machine
   EXPECT_GE(stopped, 1);
   // Nothing committed is lost: the checkpoint holds the last step any rank committed.
   EXPECT_EQ(CheckpointStep(), Progress().first + 1);
@@ -400,8 +400,8 @@ TEST_F(ElasticProcessTest, SigtermToTheLastMemberCheckpointsAndStops) {
   const pid_t standby = member == pids[0] ? pids[1] : pids[0];
   const auto signalled = Clock::now();
   ::kill(member, SIGTERM);
-  ASSERT_EQ(WaitExit(member, 5s), 143) << Log(member);
-  EXPECT_LT(Clock::now() - signalled, 3s);
+  ASSERT_EQ(WaitExit(member, 10s), 143) << Log(member);
+  EXPECT_LT(Clock::now() - signalled, 6s);  // typically well under 1 s
   EXPECT_NE(Log(member).find("\"outcome\":\"stopped\""), std::string::npos) << Log(member);
   EXPECT_EQ(CheckpointStep(), Progress().first + 1);
   std::this_thread::sleep_for(500ms);  // the coordinator must not hand the job to the stateless standby
