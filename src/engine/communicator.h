@@ -23,6 +23,16 @@ class Communicator {
   virtual int world_size() const = 0;
   // Sums each tensor in place across ranks; all are launched before any is waited for.
   virtual Status AllReduceSum(std::vector<at::Tensor>& tensors) = 0;
+  // Starts summing `tensor` in place; it is complete after the next WaitStarted(). Lets gradient
+  // buckets go out while backward is still producing the rest. Every rank must start the same
+  // tensors in the same order. The default completes it at once.
+  virtual Status StartAllReduceSum(at::Tensor& tensor) {
+    std::vector<at::Tensor> one{tensor};
+    return AllReduceSum(one);
+  }
+  // Waits for every StartAllReduceSum since the last call (all of them, even after a failure);
+  // returns the first failure.
+  virtual Status WaitStarted() { return Status::Ok(); }
   virtual Status Broadcast(at::Tensor& tensor, int root) = 0;
 };
 

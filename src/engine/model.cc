@@ -24,6 +24,8 @@ struct Model::Impl {
   torch::jit::Module module;
   std::vector<at::Tensor> params;
   std::unique_ptr<torch::optim::Optimizer> optimizer;
+  std::function<void(size_t, const at::Tensor&)> grad_hook;
+  bool hooks_registered = false;
 
   torch::Tensor Forward(const torch::Tensor& x) { return module.forward({x}).toTensor(); }
 
@@ -154,6 +156,19 @@ std::vector<at::Tensor> Model::Gradients() {
     grads.push_back(p.grad());
   }
   return grads;
+}
+
+void Model::SetGradientHook(std::function<void(size_t, const at::Tensor&)> hook) {
+  impl_->grad_hook = std::move(hook);
+  if (impl_->hooks_registered || !impl_->grad_hook) return;
+  // Registered once; the tensors' hooks live as long as the module, which Impl owns.
+  impl_->hooks_registered = true;
+  Impl* impl = impl_.get();
+  for (size_t i = 0; i < impl->params.size(); ++i) {
+    impl->params[i].register_hook([impl, i](const at::Tensor& grad) {
+      if (impl->grad_hook) impl->grad_hook(i, grad);
+    });
+  }
 }
 
 void Model::ZeroGrad() {

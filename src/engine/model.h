@@ -35,6 +35,10 @@ class Model {
   // Gradients of parameters(); zeros where backward did not reach.
   std::vector<at::Tensor> Gradients();
   void ZeroGrad();
+  // Called inside backward with parameter i's gradient of this pass, before it is added to the
+  // parameter's .grad (which still holds earlier micro-batches' sum). Null disarms it. The
+  // trainer uses it to start all-reducing gradient buckets while backward is still running.
+  void SetGradientHook(std::function<void(size_t param_index, const at::Tensor& grad)> hook);
   Status OptimizerStep(double lr);
 
   // Parameters + optimizer state + step, as bytes (broadcast to newcomers, checkpoints).

@@ -99,24 +99,40 @@ class GlooCommunicator final : public Communicator {
   int world_size() const override { return world_; }
 
   Status AllReduceSum(std::vector<at::Tensor>& tensors) override {
-    std::vector<c10::intrusive_ptr<c10d::Work>> works;
     Status first;
-    try {
-      for (auto& t : tensors) {
-        std::vector<at::Tensor> one{t};
-        works.push_back(pg_->allreduce(one));
+    for (auto& t : tensors) {
+      if (Status s = StartAllReduceSum(t); !s.ok()) {
+        first = s;
+        break;
       }
-    } catch (const std::exception& e) {
-      first = Status::Unavailable(std::string("allreduce: ") + e.what());
     }
+    Status waited = WaitStarted();
+    return first.ok() ? waited : first;
+  }
+
+  Status StartAllReduceSum(at::Tensor& tensor) override {
+    try {
+      std::vector<at::Tensor> one{tensor};
+      started_.push_back(pg_->allreduce(one));
+    } catch (const std::exception& e) {
+      if (start_failure_.ok()) start_failure_ = Status::Unavailable(std::string("allreduce: ") + e.what());
+      return start_failure_;
+    }
+    return Status::Ok();
+  }
+
+  Status WaitStarted() override {
+    Status first = start_failure_;
     // Wait for every launched bucket, even after a failure, so none is left in flight.
-    for (auto& w : works) {
+    for (auto& w : started_) {
       try {
         w->wait();
       } catch (const std::exception& e) {
         if (first.ok()) first = Status::Unavailable(std::string("allreduce: ") + e.what());
       }
     }
+    started_.clear();
+    start_failure_ = Status::Ok();
     return first;
   }
 
@@ -134,6 +150,8 @@ class GlooCommunicator final : public Communicator {
 
  private:
   c10::intrusive_ptr<c10d::ProcessGroupGloo> pg_;
+  std::vector<c10::intrusive_ptr<c10d::Work>> started_;  // launched, not yet waited for
+  Status start_failure_;
   int rank_, world_;
 };
 

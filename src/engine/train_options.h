@@ -45,6 +45,7 @@ struct TrainOptions {
   bool jit_optimize = false;  // TorchScript's optimizing executor (process-wide switch)  // continue from output_dir/checkpoint.pt when present
 
   int64_t bucket_bytes = 25 << 20;
+  bool overlap_backward = true;  // start all-reducing a bucket as soon as backward has filled it
   std::chrono::milliseconds collective_timeout{10000};
   // Elastic: after a stop request (TrainerDeps::stop) this worker trains on until the coordinator
   // publishes a generation without it; when none comes within this time it stops anyway.

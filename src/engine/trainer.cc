@@ -81,6 +81,14 @@ class Trainer {
   Result<TrainSummary> Stop(bool checkpoint);
   Status Finish(int rank);
   void WriteMetrics(const nlohmann::json& line);
+  // Gradient buckets (PlanBuckets once; PrepareBuckets each multi-rank step). A bucket's
+  // all-reduce starts once all its parameters' slots are filled, in bucket order.
+  void PlanBuckets();
+  void PrepareBuckets(int world);
+  // Copies parameter i's gradient into its bucket slot: `pass_grad` from inside backward, or
+  // null for the accumulated .grad after it.
+  Status FillBucketSlot(Communicator& comm, size_t i, const at::Tensor* pass_grad);
+  Status StartReadyBuckets(Communicator& comm, size_t limit);
   // Rank 0's per-step line (loss, lr, world, samples/s), throttled.
   void WriteStepMetrics(double loss, double lr, int64_t batch, int world);
   void Audit(const std::string& line);
@@ -96,6 +104,14 @@ class Trainer {
   int last_rank_ = -1;      // rank in the newest generation this worker trained in
   bool leaving_ = false;    // asked the coordinator to leave; trains on until released
   Clock::time_point leave_deadline_;
+  std::vector<size_t> bucket_of_;       // parameter -> bucket
+  std::vector<int64_t> param_offset_;   // parameter -> offset in its bucket
+  std::vector<int64_t> bucket_numel_;   // gradient elements per bucket
+  std::vector<int> buckets_;            // parameters per bucket
+  std::vector<at::Tensor> flats_;       // this step's buckets
+  std::vector<int> bucket_missing_;     // parameters not yet filled, per bucket
+  std::vector<char> bucket_filled_;     // per parameter
+  size_t next_bucket_ = 0;              // buckets started so far this step
   Clock::time_point window_start_{};  // per-step metrics window
   int64_t window_samples_ = 0;
   double epoch_loss_sum_ = 0;
@@ -177,15 +193,35 @@ Status Trainer::TrainStep(Communicator& comm, int64_t gen, StepAgreement* agreed
   torch::manual_seed(MixSeed(options_.seed, MixSeed(static_cast<uint64_t>(step), static_cast<uint64_t>(rank))));
   model_->ZeroGrad();
   double loss_sum = 0;
-  for (auto& micro : SplitMicroBatches(samples, options_.max_micro_batch)) {
-    auto idx = torch::from_blob(micro.data(), {static_cast<int64_t>(micro.size())}, torch::kLong);
+  const auto micros = SplitMicroBatches(samples, options_.max_micro_batch);
+  if (world > 1) PrepareBuckets(world);
+  Status backward;
+  for (size_t m = 0; m < micros.size() && backward.ok(); ++m) {
+    const auto& micro = micros[m];
+    auto idx = torch::from_blob(const_cast<int64_t*>(micro.data()), {static_cast<int64_t>(micro.size())}, torch::kLong);
     auto x = train_.x.index_select(0, idx);
     auto y = train_.y.index_select(0, idx);
     const double n = static_cast<double>(micro.size());
+    // The last micro-batch's backward completes the gradients: its buckets go out as they fill.
+    const bool overlap = world > 1 && options_.overlap_backward && buckets_.size() > 1 && m + 1 == micros.size();
+    if (overlap) {
+      model_->SetGradientHook([&](size_t i, const at::Tensor& grad) {
+        if (Status s = FillBucketSlot(comm, i, &grad); !s.ok() && backward.ok()) backward = s;
+      });
+    }
     // Each rank adds (its samples / global batch) of the mean loss: the all-reduced SUM is then
     // exactly the gradient of the global batch's mean loss, whatever the world size.
-    STOKE_ASSIGN_OR_RETURN(double loss, model_->ForwardBackward(x, y, n / static_cast<double>(batch)));
-    loss_sum += loss * n;
+    auto loss = model_->ForwardBackward(x, y, n / static_cast<double>(batch));
+    if (overlap) model_->SetGradientHook(nullptr);
+    if (!loss.has_value()) {
+      backward = loss.error();
+    } else {
+      loss_sum += *loss * n;
+    }
+  }
+  if (!backward.ok()) {
+    (void)comm.WaitStarted();  // nothing stays in flight
+    return backward;
   }
   if (audit_) {
     std::string line = "C " + std::to_string(gen) + " " + std::to_string(step) + " " + std::to_string(world) + " " +
@@ -193,58 +229,35 @@ Status Trainer::TrainStep(Communicator& comm, int64_t gen, StepAgreement* agreed
     for (int64_t s : samples) line += " " + std::to_string(s);
     Audit(line);
   }
-  std::vector<at::Tensor> grads = model_->Gradients();
   const int64_t latest = deps_.membership ? deps_.membership->latest_generation() : 0;
   double global_loss = loss_sum / static_cast<double>(batch);
   int64_t newest = latest;
   int leaving = leaving_ ? 1 : 0;
   if (world > 1) {
-    // Buckets in reverse parameter order (the order backward produces them). The last one
-    // carries `world` slots for the newest generation each rank has seen, one for the loss and
-    // one counting the ranks that are leaving, so agreeing on a regroup or a stop costs no
-    // extra collective.
-    std::vector<at::Tensor> buckets;
-    std::vector<std::vector<size_t>> members;
-    int64_t bytes = 0;
-    for (size_t i = grads.size(); i-- > 0;) {
-      if (members.empty() || bytes >= options_.bucket_bytes) {
-        members.emplace_back();
-        bytes = 0;
-      }
-      members.back().push_back(i);
-      bytes += grads[i].numel() * 4;
+    summary_.overlapped_buckets += static_cast<int64_t>(next_bucket_);
+    // Parameters backward did not reach (or every one, without overlap) fill their slots now.
+    for (size_t i = 0; i < bucket_of_.size(); ++i) {
+      if (!bucket_filled_[i]) STOKE_RETURN_IF_ERROR(FillBucketSlot(comm, i, nullptr));
     }
-    for (size_t b = 0; b < members.size(); ++b) {
-      int64_t numel = 0;
-      for (size_t i : members[b]) numel += grads[i].numel();
-      const bool last = b + 1 == members.size();
-      auto flat = torch::zeros({numel + (last ? world + 2 : 0)}, torch::kFloat);
-      int64_t off = 0;
-      for (size_t i : members[b]) {
-        flat.narrow(0, off, grads[i].numel()).copy_(grads[i].reshape({-1}));
-        off += grads[i].numel();
-      }
-      if (last) {
-        flat[off + rank] = static_cast<float>(latest);
-        flat[off + world] = static_cast<float>(loss_sum / static_cast<double>(batch));
-        flat[off + world + 1] = static_cast<float>(leaving);
-      }
-      buckets.push_back(flat);
+    // The last bucket carries `world` slots for the newest generation each rank has seen, one for
+    // the loss and one counting the ranks that are leaving, so agreeing on a regroup or a stop
+    // costs no extra collective.
+    at::Tensor& last = flats_.back();
+    const int64_t off = bucket_numel_.back();
+    last[off + rank] = static_cast<float>(latest);
+    last[off + world] = static_cast<float>(loss_sum / static_cast<double>(batch));
+    last[off + world + 1] = static_cast<float>(leaving);
+    Status started = StartReadyBuckets(comm, flats_.size());
+    Status waited = comm.WaitStarted();
+    STOKE_RETURN_IF_ERROR(started);
+    STOKE_RETURN_IF_ERROR(waited);
+    std::vector<at::Tensor> grads = model_->Gradients();
+    for (size_t i = 0; i < grads.size(); ++i) {
+      grads[i].view({-1}).copy_(flats_[bucket_of_[i]].narrow(0, param_offset_[i], grads[i].numel()));
     }
-    STOKE_RETURN_IF_ERROR(comm.AllReduceSum(buckets));
-    for (size_t b = 0; b < members.size(); ++b) {
-      int64_t off = 0;
-      for (size_t i : members[b]) {
-        grads[i].view({-1}).copy_(buckets[b].narrow(0, off, grads[i].numel()));
-        off += grads[i].numel();
-      }
-      if (b + 1 == members.size()) {
-        auto slots = buckets[b].narrow(0, off, world);
-        newest = static_cast<int64_t>(slots.max().item<float>());
-        global_loss = buckets[b][off + world].item<double>();
-        leaving = static_cast<int>(std::lround(buckets[b][off + world + 1].item<double>()));
-      }
-    }
+    newest = static_cast<int64_t>(last.narrow(0, off, world).max().item<float>());
+    global_loss = last[off + world].item<double>();
+    leaving = static_cast<int>(std::lround(last[off + world + 1].item<double>()));
   }
   const double lr = LearningRate(options_.lr, step, total_steps_);
   STOKE_RETURN_IF_ERROR(model_->OptimizerStep(lr));
@@ -256,6 +269,70 @@ Status Trainer::TrainStep(Communicator& comm, int64_t gen, StepAgreement* agreed
   if (rank == 0) WriteStepMetrics(global_loss, lr, batch, world);
   if (audit_) Audit("K " + std::to_string(gen) + " " + std::to_string(step));
   *agreed = {.newest_gen = newest, .leaving = leaving};
+  return Status::Ok();
+}
+
+void Trainer::PlanBuckets() {
+  // Buckets in reverse parameter order (the order backward produces gradients), cut at bucket_bytes.
+  const auto& params = model_->parameters();
+  std::vector<std::vector<size_t>> members;
+  int64_t bytes = 0;
+  for (size_t i = params.size(); i-- > 0;) {
+    if (members.empty() || bytes >= options_.bucket_bytes) {
+      members.emplace_back();
+      bytes = 0;
+    }
+    members.back().push_back(i);
+    bytes += params[i].numel() * 4;
+  }
+  bucket_of_.assign(params.size(), 0);
+  param_offset_.assign(params.size(), 0);
+  for (size_t b = 0; b < members.size(); ++b) {
+    int64_t off = 0;
+    for (size_t i : members[b]) {
+      bucket_of_[i] = b;
+      param_offset_[i] = off;
+      off += params[i].numel();
+    }
+    bucket_numel_.push_back(off);
+    buckets_.push_back(static_cast<int>(members[b].size()));
+  }
+}
+
+void Trainer::PrepareBuckets(int world) {
+  if (buckets_.empty()) PlanBuckets();
+  flats_.clear();
+  for (size_t b = 0; b < buckets_.size(); ++b) {
+    const bool last = b + 1 == buckets_.size();
+    flats_.push_back(torch::zeros({bucket_numel_[b] + (last ? world + 2 : 0)}, torch::kFloat));
+  }
+  bucket_missing_ = buckets_;
+  bucket_filled_.assign(bucket_of_.size(), 0);
+  next_bucket_ = 0;
+}
+
+Status Trainer::FillBucketSlot(Communicator& comm, size_t i, const at::Tensor* pass_grad) {
+  const at::Tensor& param = model_->parameters()[i];
+  auto slot = flats_[bucket_of_[i]].narrow(0, param_offset_[i], param.numel());
+  if (pass_grad != nullptr) {
+    // Inside backward: this pass's gradient plus what .grad holds from earlier micro-batches.
+    slot.copy_(pass_grad->reshape({-1}));
+    if (param.grad().defined()) slot.add_(param.grad().reshape({-1}));
+  } else if (param.grad().defined()) {
+    slot.copy_(param.grad().reshape({-1}));
+  }
+  bucket_filled_[i] = 1;
+  --bucket_missing_[bucket_of_[i]];
+  // The last bucket waits for the agreement slots, written after backward.
+  return StartReadyBuckets(comm, flats_.size() - 1);
+}
+
+Status Trainer::StartReadyBuckets(Communicator& comm, size_t limit) {
+  // In bucket order on every rank, whatever order the gradients arrived in.
+  while (next_bucket_ < limit && bucket_missing_[next_bucket_] == 0) {
+    STOKE_RETURN_IF_ERROR(comm.StartAllReduceSum(flats_[next_bucket_]));
+    ++next_bucket_;
+  }
   return Status::Ok();
 }
 

@@ -40,6 +40,7 @@ struct TrainSummary {
   double val_accuracy = std::numeric_limits<double>::quiet_NaN();
   std::vector<double> regroup_ms;  // generation change -> state synced, per regroup
   double train_seconds = 0;        // wall time inside training steps (no setup, no regroups)
+  int64_t overlapped_buckets = 0;  // gradient buckets whose all-reduce started during backward
 };
 
 // Trains options.model_path data-parallel. With a job store it follows the membership protocol

@@ -123,6 +123,7 @@ void AddTrainFlags(CLI::App& app, TrainFlags& f) {
   app.add_flag("--resume", o.resume, "continue from <output>/checkpoint.pt");
   app.add_flag("--jit-optimize", o.jit_optimize, "use TorchScript's optimizing executor");
   app.add_option("--bucket-mb", f.bucket_mb, "gradient all-reduce bucket size");
+  app.add_flag("!--no-overlap", o.overlap_backward, "all-reduce every bucket after backward instead of during it");
   app.add_option("--collective-timeout-ms", f.collective_timeout_ms, "a peer silent this long is lost");
   app.add_option("--audit-dir", o.audit_dir, "log contributed samples per step (tests)");
   app.add_option("--store", f.store,
@@ -180,6 +181,7 @@ int RunTrain(TrainFlags& f) {
                      {"steps_trained_here", summary->steps_trained_here},
                      {"regroups", summary->regroups},
                      {"failed_steps", summary->failed_steps},
+                     {"overlapped_buckets", summary->overlapped_buckets},
                      {"val_loss", summary->val_loss},  // NaN (no validation) prints as null
                      {"val_accuracy", summary->val_accuracy},
                      {"train_seconds", summary->train_seconds},

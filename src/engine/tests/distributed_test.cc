@@ -155,6 +155,21 @@ TEST(DataParallelTest, ThreeWorkersMatchOneWorkerAndSeeEverySampleOnce) {
                                             testing::FlatParameters(single.output_dir + "/model.pt"));
   EXPECT_LT(diff, 1e-5);
   EXPECT_GE(results[0]->val_accuracy, 0.75);
+  // 256-byte buckets: all but the last bucket started while backward was still running.
+  EXPECT_GT(results[0]->overlapped_buckets, 0);
+
+  // Starting buckets during backward changes nothing but timing: the same bits as without.
+  testing::TempDir serial_dir;
+  TrainOptions serial = testing::TinyJob(serial_dir);
+  serial.bucket_bytes = 256;
+  serial.overlap_backward = false;
+  ThreadJob serial_job(3);
+  for (auto& r : serial_job.Run(serial, 3)) {
+    ASSERT_TRUE(r.has_value()) << r.error().ToString();
+    EXPECT_EQ(r->overlapped_buckets, 0);
+  }
+  EXPECT_TRUE(torch::equal(testing::FlatParameters(serial.output_dir + "/model.pt"),
+                           testing::FlatParameters(multi.output_dir + "/model.pt")));
 }
 
 }  // namespace
