@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <thread>
 #include <exception>
 
 #include <httplib.h>
@@ -222,10 +223,19 @@ Result<int> RestServer::Bind() {
   return port;
 }
 
-void RestServer::Serve() { http_->listen_after_bind(); }
+void RestServer::Serve() {
+  serving_ = true;
+  if (!stop_requested_) http_->listen_after_bind();
+  serving_ = false;
+}
 
 void RestServer::Stop() {
-  if (http_) http_->stop();
+  // httplib's stop() does nothing until its accept loop runs, and that loop would then never end:
+  // a Stop() racing a Serve() that has not started listening yet waits for it to (or to give up).
+  stop_requested_ = true;
+  if (!http_) return;
+  while (serving_ && !http_->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  http_->stop();
 }
 
 }  // namespace stoke::api

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -64,6 +65,8 @@ class RestServer {
   std::vector<Route> routes_;
   std::unique_ptr<httplib::Server> http_;
   std::unique_ptr<ServerMetrics> metrics_;
+  std::atomic<bool> serving_{false};         // inside Serve()
+  std::atomic<bool> stop_requested_{false};
 };
 
 // The OpenAPI 3 document generated from the route table.
