@@ -3,7 +3,6 @@
 #include "api/kv_routes.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
@@ -13,15 +12,10 @@
 
 #include <httplib.h>
 
-#include "api/rest_server.h"
+#include "api/testing/service_stack.h"
 #include "elastic/http_kv_store.h"
 #include "elastic/testing/kv_store_conformance.h"
-#include "launch/local_launcher.h"
-#include "service/auth_service.h"
-#include "service/job_runner.h"
-#include "service/job_service.h"
 #include "service/rendezvous_registry.h"
-#include "store/store.h"
 
 namespace stoke::api {
 namespace {
@@ -39,43 +33,16 @@ constexpr auto kServerMaxWait = 300ms;
 class KvServer : public ::testing::Environment {
  public:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("kv-routes-" + std::to_string(::getpid()));
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_ / "jobs");
-    store_ = std::move(*store::Store::Open(store::Options{.path = (dir_ / "stoke.db").string(), .synchronous_full = false}));
-    launch::LocalLauncherOptions lo;
-    lo.supervisor_exe = "/bin/true";
-    lo.cgroup_root = "none";
-    launcher_ = std::move(*launch::LocalLauncher::Create(lo));
-    auth_ = std::make_unique<service::AuthService>(*store_, clock_);
-    service::PoolConfig pool;
-    pool.cpu_slots = 1;
-    pool.cpu_cores = {0};
-    service::JobRunner::Options ro;
-    ro.data_dir = dir_.string();
-    ro.pool = pool;
-    runner_ = std::make_unique<service::JobRunner>(service::JobRunner::Deps{*store_, *launcher_, *auth_, clock_}, ro);
-    jobs_ = std::make_unique<service::JobService>(service::JobService::Deps{*store_, *runner_, clock_}, dir_.string(), pool);
-    registry_ = std::make_unique<service::RendezvousRegistry>(clock_);
-    RestServer::Options ho;
-    ho.port = 0;
-    ho.threads = 32;
-    server_ = std::make_unique<RestServer>(RestServer::Deps{*auth_, *jobs_, *runner_, *store_}, ho);
-    server_->AddRoutes(KvRoutes(*registry_, kServerMaxWait));
-    port_ = *server_->Bind();
-    thread_ = std::thread([this] { server_->Serve(); });
-    admin_token_ = auth_->CreateToken("admin", true)->secret;
+    stack_ = std::make_unique<testing::ServiceStack>("kv-routes", /*cpu_slots=*/1);
+    registry_ = std::make_unique<service::RendezvousRegistry>(stack_->clock);
+    stack_->Serve(KvRoutes(*registry_, kServerMaxWait), /*threads=*/32);
     instance_ = this;
   }
   void TearDown() override {
     instance_ = nullptr;
-    server_->Stop();
-    thread_.join();
-    server_.reset();
+    stack_->Stop();  // the routes use the registry
     registry_.reset();
-    jobs_.reset();
-    runner_.reset();
-    std::filesystem::remove_all(dir_);
+    stack_.reset();
   }
 
   static KvServer& Get() { return *instance_; }
@@ -86,15 +53,11 @@ class KvServer : public ::testing::Environment {
     registry_->Open(id, 1, 4);
     return id;
   }
-  std::string JobToken(JobId id) { return auth_->CreateToken("alice", false, id)->secret; }
-  std::string UserToken() { return auth_->CreateToken("alice", false)->secret; }
-  const std::string& admin_token() const { return admin_token_; }
-  std::string JobUrl(JobId id) const { return "http://127.0.0.1:" + std::to_string(port_) + "/api/v1/jobs/" + std::to_string(id); }
-  httplib::Client Client() const {
-    httplib::Client c("127.0.0.1", port_);
-    c.set_read_timeout(30, 0);
-    return c;
-  }
+  std::string JobToken(JobId id) { return stack_->auth->CreateToken("alice", false, id)->secret; }
+  std::string UserToken() { return stack_->auth->CreateToken("alice", false)->secret; }
+  const std::string& admin_token() const { return stack_->admin_token; }
+  std::string JobUrl(JobId id) const { return stack_->Url() + "/api/v1/jobs/" + std::to_string(id); }
+  httplib::Client Client() const { return stack_->Client(); }
   std::unique_ptr<HttpKvStore> Open(JobId id, const std::string& token) {
     auto store = HttpKvStore::Open(JobUrl(id), token);
     EXPECT_TRUE(store.has_value()) << store.error().ToString();
@@ -103,18 +66,8 @@ class KvServer : public ::testing::Environment {
 
  private:
   static inline KvServer* instance_ = nullptr;
-  std::filesystem::path dir_;
-  SystemClock clock_;
-  std::unique_ptr<store::Store> store_;
-  std::unique_ptr<launch::LocalLauncher> launcher_;
-  std::unique_ptr<service::AuthService> auth_;
-  std::unique_ptr<service::JobRunner> runner_;
-  std::unique_ptr<service::JobService> jobs_;
+  std::unique_ptr<testing::ServiceStack> stack_;
   std::unique_ptr<service::RendezvousRegistry> registry_;
-  std::unique_ptr<RestServer> server_;
-  std::thread thread_;
-  int port_ = 0;
-  std::string admin_token_;
   std::atomic<JobId> next_job_{1000};
 };
 
