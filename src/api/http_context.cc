@@ -1,6 +1,11 @@
 #include "api/http_context.h"
 
+#include <unistd.h>
+
 #include <charconv>
+#include <filesystem>
+#include <fstream>
+#include <memory>
 
 #include "api/json_reader.h"
 #include "api/status_to_http.h"
@@ -17,6 +22,25 @@ void WriteError(httplib::Response& res, const Status& status) {
   // An unsupported body type is an invalid argument about the Content-Type header, told as 415.
   if (status.code() == StatusCode::kInvalidArgument && status.field() == "Content-Type") http = 415;
   WriteJson(res, http, ErrorBody(status));
+}
+
+void SendTemporaryFile(httplib::Response& res, const std::string& path, const std::string& filename,
+                       const std::string& content_type) {
+  std::error_code ec;
+  auto size = std::filesystem::file_size(path, ec);
+  auto in = std::make_shared<std::ifstream>(path, std::ios::binary);
+  ::unlink(path.c_str());
+  res.set_header("Content-Disposition", "attachment; filename=" + filename + "; size=" + std::to_string(size));
+  res.status = 200;
+  res.set_content_provider(static_cast<size_t>(size), content_type,
+                           [in](size_t offset, size_t length, httplib::DataSink& sink) {
+                             std::vector<char> buf(std::min<size_t>(length, 1 << 16));
+                             in->seekg(static_cast<std::streamoff>(offset));
+                             in->read(buf.data(), static_cast<std::streamsize>(buf.size()));
+                             auto n = static_cast<size_t>(in->gcount());
+                             if (n == 0) return false;
+                             return sink.write(buf.data(), n);
+                           });
 }
 
 Result<int64_t> PathId(const httplib::Request& req, size_t index) {

@@ -36,6 +36,10 @@ struct Route {
 // Response helpers shared by handler files.
 void WriteJson(httplib::Response& res, int status, const std::string& body);
 void WriteError(httplib::Response& res, const Status& status);
+// Streams the file at `path` as a download named `filename`, then it is gone: the file is unlinked
+// at once and the open stream keeps its bytes until they are sent (result archives).
+void SendTemporaryFile(httplib::Response& res, const std::string& path, const std::string& filename,
+                       const std::string& content_type);
 // Parses the path id captured by the route regex; NotFound on junk.
 Result<int64_t> PathId(const httplib::Request& req, size_t index = 1);
 // Query parameter helpers with field-named errors.

@@ -248,22 +248,8 @@ Status GetResult(JobService& jobs, const httplib::Request& req, httplib::Respons
   }
   bool zip = format == "zip";
   STOKE_ASSIGN_OR_RETURN(std::string path, jobs.PackResult(ctx.principal, id, zip));
-  std::error_code ec;
-  auto size = std::filesystem::file_size(path, ec);
-  auto in = std::make_shared<std::ifstream>(path, std::ios::binary);
-  ::unlink(path.c_str());  // the open stream keeps the data until it is sent
-  std::string filename = "job-" + std::to_string(id) + "-result." + format;
-  res.set_header("Content-Disposition", "attachment; filename=" + filename + "; size=" + std::to_string(size));
-  res.status = 200;
-  res.set_content_provider(static_cast<size_t>(size), zip ? "application/zip" : "application/gzip",
-                           [in](size_t offset, size_t length, httplib::DataSink& sink) {
-                             std::vector<char> buf(std::min<size_t>(length, 1 << 16));
-                             in->seekg(static_cast<std::streamoff>(offset));
-                             in->read(buf.data(), static_cast<std::streamsize>(buf.size()));
-                             auto n = static_cast<size_t>(in->gcount());
-                             if (n == 0) return false;
-                             return sink.write(buf.data(), n);
-                           });
+  SendTemporaryFile(res, path, "job-" + std::to_string(id) + "-result." + format,
+                    zip ? "application/zip" : "application/gzip");
   return Status::Ok();
 }
 

@@ -248,22 +248,7 @@ Status GetLog(WmlaContext& ctx, const httplib::Request& req, httplib::Response& 
 Status GetResult(WmlaContext& ctx, const httplib::Request& req, httplib::Response& res, const api::RequestContext& rc) {
   STOKE_ASSIGN_OR_RETURN(Job job, GetExec(ctx, req, rc));
   STOKE_ASSIGN_OR_RETURN(std::string path, ctx.deps.jobs.PackResult(rc.principal, job.id, true));
-  std::error_code ec;
-  auto size = fs::file_size(path, ec);
-  auto in = std::make_shared<std::ifstream>(path, std::ios::binary);
-  ::unlink(path.c_str());  // the open stream keeps the bytes until they are sent
-  res.set_header("Content-Disposition",
-                 "attachment; filename=" + ExecId(job.id) + "-result.zip; size=" + std::to_string(size));
-  res.status = 200;
-  res.set_content_provider(static_cast<size_t>(size), "application/zip",
-                           [in](size_t offset, size_t length, httplib::DataSink& sink) {
-                             std::vector<char> buf(std::min<size_t>(length, 1 << 16));
-                             in->seekg(static_cast<std::streamoff>(offset));
-                             in->read(buf.data(), static_cast<std::streamsize>(buf.size()));
-                             auto n = static_cast<size_t>(in->gcount());
-                             if (n == 0) return false;
-                             return sink.write(buf.data(), n);
-                           });
+  api::SendTemporaryFile(res, path, ExecId(job.id) + "-result.zip", "application/zip");
   return Status::Ok();
 }
 
