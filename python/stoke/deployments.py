@@ -1,33 +1,19 @@
-"""Handles on deployments (scoring endpoints). The server routes are a later issue; every call raises
-:class:`stoke.NotSupportedByServer` until the server has them."""
+"""Handles on deployments (scoring endpoints): predict, scale, undeploy."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Dict, List
+from typing import Any, List
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .transport import Transport
+from ._handle import Handle
 
 
-class Deployment:
+class Deployment(Handle):
     """A deployed model: ``predict`` scores inputs, ``scale`` sets replicas. Not thread-safe."""
-
-    def __init__(self, transport: "Transport", info: Dict[str, Any]) -> None:
-        self._t = transport
-        self.info = info
 
     @property
     def id(self) -> str:
         """Deployments are addressed by name (``/api/v1/deployments/{name}``)."""
         return str(self.info.get("name") or self.info.get("id", ""))
-
-    @property
-    def name(self) -> str:
-        return self.info.get("name", "")
-
-    @property
-    def state(self) -> str:
-        return self.info.get("state", "")
 
     def __repr__(self) -> str:
         return f"<Deployment {self.id} {self.name!r} {self.state}>"

@@ -3,37 +3,19 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, TextIO, Union
+from typing import Any, Dict, List, Optional, Sequence, TextIO, Union
 
+from ._handle import Handle
 from .errors import DeadlineExceeded
 from .jobs import MetricSeries, parse_series, series_frame
 from .progress import ProgressLine
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .transport import Transport
-
 EXPERIMENT_TERMINAL_STATES = ("COMPLETED", "STOPPED", "FAILED")
 
 
-class Experiment:
+class Experiment(Handle):
     """An experiment on the server; ``info`` is the experiment object as last fetched (docs/api.md).
     Not thread-safe."""
-
-    def __init__(self, transport: "Transport", info: Dict[str, Any]) -> None:
-        self._t = transport
-        self.info = info
-
-    @property
-    def id(self) -> int:
-        return int(self.info["id"])
-
-    @property
-    def name(self) -> str:
-        return self.info.get("name", "")
-
-    @property
-    def state(self) -> str:
-        return self.info.get("state", "")
 
     @property
     def progress(self) -> float:

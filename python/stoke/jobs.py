@@ -8,14 +8,12 @@ import socket
 import sys
 import tempfile
 import time
-from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Sequence, TextIO, Tuple, Union
+from typing import Any, Dict, Iterator, List, Optional, Sequence, TextIO, Tuple, Union
 
+from ._handle import Handle
 from .archive import extract_tar
 from .errors import DeadlineExceeded, InvalidArgument
 from .progress import ProgressLine
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .transport import Transport
 
 TERMINAL_STATES = ("COMPLETED", "FAILED", "KILLED", "LOST")
 
@@ -44,27 +42,11 @@ def series_frame(series: MetricSeries) -> Any:
     return frame.sort_index()
 
 
-class Job:
+class Job(Handle):
     """A job on the server. ``info`` is the job object as last fetched (see docs/api.md); ``refresh()``
     fetches it again. Not thread-safe (share the Client, not Job handles, between threads)."""
 
-    def __init__(self, transport: "Transport", info: Dict[str, Any]) -> None:
-        self._t = transport
-        self.info = info
-
     # --- plain attributes --------------------------------------------------------------------------------
-    @property
-    def id(self) -> int:
-        return int(self.info["id"])
-
-    @property
-    def name(self) -> str:
-        return self.info.get("name", "")
-
-    @property
-    def state(self) -> str:
-        return self.info.get("state", "")
-
     @property
     def exit_code(self) -> Optional[int]:
         return self.info.get("exit_code")

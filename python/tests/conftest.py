@@ -36,10 +36,10 @@ def server():
     try:
         s.start()
     except Exception:
-        s.stop()
+        s.cleanup()
         raise
     yield s
-    s.stop()
+    s.cleanup()
 
 
 @pytest.fixture
