@@ -19,16 +19,13 @@
 #include <vector>
 
 #include "hpo/searcher.h"
+#include "hpo/tests/script_world.h"  // Branin, Hartmann6 and GetNum, shared with the tests
 
 namespace {
 
 using namespace stoke::hpo;
 
-double Num(const ParamSample& p, const std::string& name) {
-  const ParamValue& v = p.at(name);
-  if (const auto* d = std::get_if<double>(&v)) return *d;
-  return static_cast<double>(std::get<int64_t>(v));
-}
+using testing::GetNum;
 
 struct Objective {
   std::string name;
@@ -45,40 +42,21 @@ SearchSpace Box(const std::string& prefix, int dims, double low, double high) {
 std::vector<Objective> Objectives() {
   std::vector<Objective> out;
   out.push_back({"branin", SearchSpace{{ParamSpec::Float("x0", -5, 10), ParamSpec::Float("x1", 0, 15)}},
-                 [](const ParamSample& p) {
-                   const double x1 = Num(p, "x0"), x2 = Num(p, "x1");
-                   const double pi = 3.14159265358979323846;
-                   const double b = 5.1 / (4 * pi * pi), c = 5 / pi, t = 1 / (8 * pi);
-                   return std::pow(x2 - b * x1 * x1 + c * x1 - 6, 2) + 10 * (1 - t) * std::cos(x1) + 10;
-                 }});
+                 [](const ParamSample& p) { return testing::Branin(GetNum(p, "x0"), GetNum(p, "x1")); }});
   out.push_back({"hartmann6", Box("x", 6, 0, 1), [](const ParamSample& p) {
-                   static const double a[4] = {1.0, 1.2, 3.0, 3.2};
-                   static const double A[4][6] = {{10, 3, 17, 3.5, 1.7, 8}, {0.05, 10, 17, 0.1, 8, 14},
-                                                  {3, 3.5, 1.7, 10, 17, 8}, {17, 8, 0.05, 10, 0.1, 14}};
-                   static const double P[4][6] = {{0.1312, 0.1696, 0.5569, 0.0124, 0.8283, 0.5886},
-                                                  {0.2329, 0.4135, 0.8307, 0.3736, 0.1004, 0.9991},
-                                                  {0.2348, 0.1451, 0.3522, 0.2883, 0.3047, 0.6650},
-                                                  {0.4047, 0.8828, 0.8732, 0.5743, 0.1091, 0.0381}};
-                   double sum = 0;
-                   for (int i = 0; i < 4; ++i) {
-                     double inner = 0;
-                     for (int j = 0; j < 6; ++j) {
-                       const double x = Num(p, "x" + std::to_string(j));
-                       inner += A[i][j] * (x - P[i][j]) * (x - P[i][j]);
-                     }
-                     sum += a[i] * std::exp(-inner);
-                   }
-                   return -sum;
+                   double x[6];
+                   for (int j = 0; j < 6; ++j) x[j] = GetNum(p, "x" + std::to_string(j));
+                   return testing::Hartmann6(x);
                  }});
   out.push_back({"sphere20", Box("x", 20, -5, 5), [](const ParamSample& p) {
                    double s = 0;
-                   for (int i = 0; i < 20; ++i) s += std::pow(Num(p, "x" + std::to_string(i)), 2);
+                   for (int i = 0; i < 20; ++i) s += std::pow(GetNum(p, "x" + std::to_string(i)), 2);
                    return s;
                  }});
   out.push_back({"rosenbrock20", Box("x", 20, -2, 2), [](const ParamSample& p) {
                    double s = 0;
                    for (int i = 0; i < 19; ++i) {
-                     const double x = Num(p, "x" + std::to_string(i)), y = Num(p, "x" + std::to_string(i + 1));
+                     const double x = GetNum(p, "x" + std::to_string(i)), y = GetNum(p, "x" + std::to_string(i + 1));
                      s += 100 * std::pow(y - x * x, 2) + std::pow(1 - x, 2);
                    }
                    return s;
@@ -99,7 +77,7 @@ SearchSpace CurveSpace() {
 }
 
 double CurveLoss(const ParamSample& p, int64_t r) {
-  const double lr = Num(p, "lr"), width = Num(p, "width"), dropout = Num(p, "dropout");
+  const double lr = GetNum(p, "lr"), width = GetNum(p, "width"), dropout = GetNum(p, "dropout");
   const std::string& opt = std::get<std::string>(p.at("optimizer"));
   const double opt_cost = opt == "adam" ? 0.0 : opt == "rmsprop" ? 0.05 : 0.1;
   const double final_loss = 0.1 + 0.5 * std::pow(std::log10(lr) + 2.5, 2) / 4 +
