@@ -10,15 +10,15 @@ import time
 from harness import TERMINAL_STATES, multipart, wait_until
 
 
-def upload_spec(client, spec, files):
-    """POST /jobs with the spec and a tar.gz of `files` (paths) as the working directory."""
+def upload_spec(client, spec, files, path="jobs"):
+    """POST `path` with the spec and a tar.gz of `files` (paths) as the working directory."""
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w:gz") as tar:
-        for path in files:
-            tar.add(path, arcname=os.path.basename(path))
+        for file in files:
+            tar.add(file, arcname=os.path.basename(file))
     body, ctype = multipart([("spec", None, "application/json", json.dumps(spec).encode()),
                              ("code", "code.tar.gz", "application/gzip", buf.getvalue())])
-    return client.request("POST", "jobs", raw=body, content_type=ctype)
+    return client.request("POST", path, raw=body, content_type=ctype)
 
 
 def elastic_spec(workers, **train):
@@ -186,13 +186,7 @@ def test_hpo_experiment_with_elastic_trials(server, problem):
     r = client.post("experiments", bad)
     assert r.status == 400 and r.json()["error"]["field"] == "trial.train.lr", r.text
 
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
-        for path in problem:
-            tar.add(path, arcname=os.path.basename(path))
-    body, ctype = multipart([("spec", None, "application/json", json.dumps(spec).encode()),
-                             ("code", "code.tar.gz", "application/gzip", buf.getvalue())])
-    r = client.request("POST", "experiments", raw=body, content_type=ctype)
+    r = upload_spec(client, spec, problem, path="experiments")
     assert r.status == 201, r.text
     exp_id = r.json()["id"]
     exp = wait_until(lambda: (lambda e: e if e["state"] != "RUNNING" else None)(client.get(f"experiments/{exp_id}").json()),

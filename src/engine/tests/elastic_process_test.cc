@@ -160,28 +160,40 @@ class ElasticProcessTest : public ::testing::Test {
     return ss.str();
   }
 
+  // Every committed step so far with the world size of the group that committed it, from the
+  // audit logs ('C gen step world ...' when a rank computed a step, 'K gen step' when it committed).
+  std::vector<std::pair<int64_t, int>> Commits() {
+    std::map<std::pair<int64_t, int64_t>, int> world_of;  // (gen, step) -> world
+    std::vector<std::pair<int64_t, int64_t>> commits;
+    if (fs::exists(audit_dir_)) {
+      for (const auto& e : fs::directory_iterator(audit_dir_)) {
+        std::ifstream in(e.path());
+        for (std::string line; std::getline(in, line);) {
+          std::istringstream ss(line);
+          char kind;
+          int64_t gen, step;
+          int world;
+          if (!(ss >> kind >> gen >> step)) continue;
+          if (kind == 'C' && ss >> world) world_of[{gen, step}] = world;
+          if (kind == 'K') commits.push_back({gen, step});
+        }
+      }
+    }
+    std::vector<std::pair<int64_t, int>> out;
+    for (const auto& c : commits) {
+      auto it = world_of.find(c);
+      out.push_back({c.second, it == world_of.end() ? 0 : it->second});
+    }
+    return out;
+  }
+
   // (highest committed step, world sizes that committed steps) from the audit logs so far.
   std::pair<int64_t, std::set<int>> Progress() {
     int64_t top = -1;
     std::set<int> worlds;
-    std::map<std::pair<int64_t, int64_t>, int> world_of;  // (gen, step) -> world
-    std::vector<std::pair<int64_t, int64_t>> commits;
-    if (!fs::exists(audit_dir_)) return {top, worlds};
-    for (const auto& e : fs::directory_iterator(audit_dir_)) {
-      std::ifstream in(e.path());
-      for (std::string line; std::getline(in, line);) {
-        std::istringstream ss(line);
-        char kind;
-        int64_t gen, step;
-        int world;
-        if (!(ss >> kind >> gen >> step)) continue;
-        if (kind == 'C' && ss >> world) world_of[{gen, step}] = world;
-        if (kind == 'K') commits.push_back({gen, step});
-      }
-    }
-    for (auto& c : commits) {
-      top = std::max(top, c.second);
-      if (auto it = world_of.find(c); it != world_of.end()) worlds.insert(it->second);
+    for (const auto& [step, world] : Commits()) {
+      top = std::max(top, step);
+      if (world != 0) worlds.insert(world);
     }
     return {top, worlds};
   }
@@ -190,30 +202,10 @@ class ElasticProcessTest : public ::testing::Test {
   bool WaitForWorld(int world, int64_t min_step, std::chrono::seconds timeout) {
     auto deadline = Clock::now() + timeout;
     while (Clock::now() < deadline) {
-      auto [top, _] = Progress();
-      if (top >= min_step && CommittedWithWorld(world, min_step)) return true;
-      std::this_thread::sleep_for(20ms);
-    }
-    return false;
-  }
-
-  bool CommittedWithWorld(int world, int64_t min_step) {
-    std::map<std::pair<int64_t, int64_t>, int> world_of;
-    std::vector<std::pair<int64_t, int64_t>> commits;
-    for (const auto& e : fs::directory_iterator(audit_dir_)) {
-      std::ifstream in(e.path());
-      for (std::string line; std::getline(in, line);) {
-        std::istringstream ss(line);
-        char kind;
-        int64_t gen, step;
-        int w;
-        if (!(ss >> kind >> gen >> step)) continue;
-        if (kind == 'C' && ss >> w) world_of[{gen, step}] = w;
-        if (kind == 'K') commits.push_back({gen, step});
+      for (const auto& [step, w] : Commits()) {
+        if (step >= min_step && w == world) return true;
       }
-    }
-    for (auto& c : commits) {
-      if (c.second >= min_step && world_of.count(c) && world_of[c] == world) return true;
+      std::this_thread::sleep_for(20ms);
     }
     return false;
   }
