@@ -395,7 +395,10 @@ void JobRunner::ApplyKills() {
 void JobRunner::Terminate(Active& a, bool force) {
   if (a.job.spec.type == JobType::kElastic) {
     for (Worker& w : a.workers) {
-      w.leaving = true;
+      {
+        std::lock_guard lock(mu_);  // Workers() reads it
+        w.leaving = true;
+      }
       if (Status s = deps_.launcher.Terminate(w.handle, force); !s.ok()) {
         spdlog::warn("job {} worker {}: terminate: {}", a.job.id, w.index, s.ToString());
       }

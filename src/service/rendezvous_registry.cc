@@ -45,24 +45,12 @@ std::shared_ptr<elastic::KvStore> RendezvousRegistry::Find(JobId id) const {
   return it == entries_.end() ? nullptr : it->second.store;
 }
 
-Status RendezvousRegistry::SetTarget(JobId id, int target) {
-  auto store = Find(id);
-  if (!store) return Status::NotFound("job " + std::to_string(id) + " has no rendezvous");
-  return store->Set(elastic::keys::kScaleTarget, std::to_string(target));
-}
-
 std::optional<std::string> RendezvousRegistry::Done(JobId id) const {
   auto store = Find(id);
   if (!store) return std::nullopt;
   auto done = store->Get(elastic::keys::kDone);
   if (!done.has_value()) return std::nullopt;
   return *done;
-}
-
-elastic::Generation RendezvousRegistry::Current(JobId id) const {
-  std::lock_guard lock(mu_);
-  auto it = entries_.find(id);
-  return it == entries_.end() ? elastic::Generation{} : it->second.coordinator->current();
 }
 
 }  // namespace stoke::service

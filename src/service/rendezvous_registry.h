@@ -15,9 +15,10 @@ namespace stoke::service {
 
 // The rendezvous of every running elastic job, hosted by the server: one in-memory KvStore and
 // one CoordinatorRunner per job. Workers reach their job's store over HTTP
-// (/api/v1/jobs/{id}/kv, src/api/kv_routes.cc); the JobRunner opens and closes the entries and
-// sets the scale target. The store lives in memory only: after a server restart an elastic job
-// restarts its workers from the last checkpoint (JobRunner::Recover).
+// (/api/v1/jobs/{id}/kv, src/api/kv_routes.cc); the JobRunner opens and closes the entries. The
+// scale target is left unset (= max): the live workers are exactly the granted units. The store
+// lives in memory only: after a server restart an elastic job restarts its workers from the last
+// checkpoint (JobRunner::Recover).
 // Thread-safe.
 class RendezvousRegistry {
  public:
@@ -34,12 +35,8 @@ class RendezvousRegistry {
   // keeps it alive across Close().
   std::shared_ptr<elastic::KvStore> Find(JobId id) const;
 
-  // Desired world size (written to the store's scale/target key).
-  Status SetTarget(JobId id, int target);
   // The value of the job's `done` key ("ok" once rank 0 finished), if set.
   std::optional<std::string> Done(JobId id) const;
-  // The newest published generation (number 0 = none yet).
-  elastic::Generation Current(JobId id) const;
 
  private:
   struct Entry {
