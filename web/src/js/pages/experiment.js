@@ -209,10 +209,22 @@ export async function render(main, { args }, ctx) {
   // Repaints at most every 400 ms, and less often when a paint is expensive (hundreds of curves).
   const scheduleCurves = () => { if (!chartTimer) chartTimer = setTimeout(paintCurves, Math.max(400, 4 * paintCost)); };
   ctx.onLeave(() => clearTimeout(chartTimer));
-  // One loader at a time: a poll while curves are still loading waits for that load instead of racing it.
+  // One loader at a time: a poll while curves are still loading does not race it, but makes it run
+  // once more when it ends (with the trials that poll saw: a trial may have finished meanwhile, and
+  // its curve must then be fetched again), and waits for that.
   let loading = null;
+  let again = false;
   const loadCurves = () => {
-    loading ??= loadMissingCurves().finally(() => { loading = null; });
+    if (loading) {
+      again = true;
+      return loading;
+    }
+    loading = (async () => {
+      do {
+        again = false;
+        await loadMissingCurves();
+      } while (again && ctx.alive);
+    })().finally(() => { loading = null; });
     return loading;
   };
   const loadMissingCurves = async () => {
